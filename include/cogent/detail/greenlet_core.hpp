@@ -1,0 +1,183 @@
+// Internals of the greenlet layer that the templates in greenlet.hpp need to see. Not a public
+// interface: names and layout change without notice.
+//
+// How a value crosses a switch without allocating: the sender builds a `message` in its own stack
+// frame that points at the value, also in that frame, and passes the message's address through the
+// context jump. The sender stays suspended while the receiver moves the value out, so the frame
+// is alive for exactly as long as it is needed. When the sender is a greenlet that has just
+// finished, its stack is released only after the receiver has taken the value (finish_receive).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+
+#include "cogent/errors.hpp"
+#include "cogent/switch_value.hpp"
+
+namespace cogent::detail {
+
+struct greenlet_impl;
+struct thread_state;
+
+// Describes a value that lives in the sender's frame.
+struct payload {
+    const std::type_info* type = nullptr;  // nullptr: nothing was sent
+    void* object = nullptr;
+    void (*box)(void* object, switch_value& into) = nullptr;  // moves it into a switch_value
+    void (*destroy)(void* object) noexcept = nullptr;         // ends its lifetime
+};
+
+template <class T>
+payload payload_of(T& object) noexcept {
+    return payload{&typeid(T), &object,
+                   [](void* o, switch_value& into) { into.emplace<T>(std::move(*static_cast<T*>(o))); },
+                   [](void* o) noexcept { static_cast<T*>(o)->~T(); }};
+}
+
+// What travels through a context jump.
+struct message {
+    greenlet_impl* from = nullptr;
+    payload value;
+    std::exception_ptr error;       // when set, raised in the receiver instead of a value
+    bool sender_finished = false;   // the sender died: the receiver releases its stack
+};
+
+// The type a suspended greenlet expects the next switch into it to carry. nullptr means it takes
+// anything (it asked for void or switch_value).
+template <class R>
+const std::type_info* expectation_of() noexcept {
+    if constexpr (std::is_void_v<R> || std::is_same_v<R, switch_value>) {
+        return nullptr;
+    } else {
+        return &typeid(R);
+    }
+}
+
+// The value a switch_to(args...) sends: nothing, the one value, or a tuple of several.
+template <class... A>
+struct outgoing;
+template <>
+struct outgoing<> {
+    payload describe() noexcept { return {}; }
+    static const std::type_info& type() noexcept { return typeid(void); }
+};
+template <class A>
+struct outgoing<A> {
+    template <class U>
+    explicit outgoing(U&& u) : value(std::forward<U>(u)) {}
+    A value;
+    payload describe() noexcept { return payload_of(value); }
+    static const std::type_info& type() noexcept { return typeid(A); }
+};
+template <class A, class B, class... C>
+struct outgoing<A, B, C...> {
+    template <class... U>
+    explicit outgoing(U&&... u) : value(std::forward<U>(u)...) {}
+    std::tuple<A, B, C...> value;
+    payload describe() noexcept { return payload_of(value); }
+    static const std::type_info& type() noexcept { return typeid(std::tuple<A, B, C...>); }
+};
+
+// The core of every switch: hands `out` to `target` (or to its first live ancestor, starting it
+// if it has not started) and suspends the current greenlet, recording that it expects `expect`
+// next. Returns the message that resumed it. Implemented in greenlet.cpp.
+message* switch_core(greenlet_impl* target, message& out, const std::type_info* expect);
+
+// throw_into's core: raises out.error in target at its suspension point (see
+// greenlet::throw_into). `exit_value` is storage, in the caller's frame, for the greenlet_exit
+// that an unstarted target's parent receives as a value.
+message* throw_core(greenlet_impl* target, message& out, const std::type_info* expect, greenlet_exit& exit_value);
+
+// Releases what a finished sender left behind once the receiver has taken its value.
+void finish_receive_slow(message* m) noexcept;
+// Counts the sender's references lazily: the slow path also handles a sender nobody refers to.
+bool sender_needs_attention(const message* m) noexcept;
+
+inline void finish_receive(message* m) noexcept {
+    if (sender_needs_attention(m)) finish_receive_slow(m);
+}
+
+[[noreturn]] void throw_received_type_mismatch(const std::type_info& expected, const payload& got);
+
+// Takes the received value out of the message as an R, then releases the sender if it finished.
+template <class R>
+R receive(message* m) {
+    if (m->error) {
+        std::exception_ptr error = m->error;
+        finish_receive(m);
+        std::rethrow_exception(std::move(error));
+    }
+    if constexpr (std::is_void_v<R>) {
+        finish_receive(m);
+    } else if constexpr (std::is_same_v<R, switch_value>) {
+        switch_value v;
+        if (m->value.type != nullptr) m->value.box(m->value.object, v);
+        finish_receive(m);
+        return v;
+    } else {
+        // Senders check the type before switching; this guards the invariant, not the user.
+        if (m->value.type == nullptr || *m->value.type != typeid(R)) [[unlikely]] {
+            payload got = m->value;
+            finish_receive(m);
+            throw_received_type_mismatch(typeid(R), got);
+        }
+        R result(std::move(*static_cast<R*>(m->value.object)));
+        finish_receive(m);
+        return result;
+    }
+}
+
+// The receiving side of a greenlet's first switch: its function's arguments.
+template <class... P>
+struct arguments_of_call {
+    using tuple = std::tuple<std::decay_t<P>...>;
+    static const std::type_info* expectation() noexcept {
+        if constexpr (sizeof...(P) == 0) {
+            return &typeid(void);
+        } else if constexpr (sizeof...(P) == 1) {
+            return &typeid(std::tuple_element_t<0, tuple>);
+        } else {
+            return &typeid(tuple);
+        }
+    }
+    static tuple take(message* m) {
+        if constexpr (sizeof...(P) == 0) {
+            receive<void>(m);
+            return {};
+        } else if constexpr (sizeof...(P) == 1) {
+            return tuple(receive<std::tuple_element_t<0, tuple>>(m));
+        } else {
+            return receive<tuple>(m);
+        }
+    }
+};
+
+// Deduces the parameter list of a callable with one non-template call operator.
+template <class T>
+struct call_signature : call_signature<decltype(&T::operator())> {};
+template <class R, class... P>
+struct call_signature<R (*)(P...)> {
+    using result = R;
+    using arguments = arguments_of_call<P...>;
+};
+template <class R, class... P>
+struct call_signature<R(P...)> : call_signature<R (*)(P...)> {};
+template <class C, class R, class... P>
+struct call_signature<R (C::*)(P...)> : call_signature<R (*)(P...)> {};
+template <class C, class R, class... P>
+struct call_signature<R (C::*)(P...) const> : call_signature<R (*)(P...)> {};
+template <class C, class R, class... P>
+struct call_signature<R (C::*)(P...) noexcept> : call_signature<R (*)(P...)> {};
+template <class C, class R, class... P>
+struct call_signature<R (C::*)(P...) const noexcept> : call_signature<R (*)(P...)> {};
+template <class R, class... P>
+struct call_signature<R (*)(P...) noexcept> : call_signature<R (*)(P...)> {};
+
+}  // namespace cogent::detail

@@ -1,0 +1,130 @@
+// The greenlet handle's operations and the greenlet's lifetime outside of switching.
+#include <atomic>
+#include <cstdio>
+
+#include "cogent/greenlet.hpp"
+#include "greenlet/stack.hpp"
+#include "greenlet/thread_state.hpp"
+
+namespace cogent {
+namespace {
+std::atomic<std::uint64_t> next_greenlet_id{1};
+}
+
+namespace detail {
+
+greenlet_impl::greenlet_impl(greenlet_impl* parent_greenlet, const std::type_info* expects,
+                             greenlet_options_view options)
+    : expecting(expects),
+      parent(parent_greenlet),
+      stack_size(options.stack_size),
+      id(next_greenlet_id.fetch_add(1, std::memory_order_relaxed)) {
+    thread_state& ts = this_thread();
+    thread_id = ts.id;
+    thread = &ts;
+    if (options.name != nullptr && !options.name->empty()) name = *options.name;
+    retain(parent);
+}
+
+greenlet_impl::greenlet_impl(thread_state* owner)
+    : state(greenlet_state::started),
+      is_main(true),
+      thread_id(owner->id),
+      thread(owner),
+      id(next_greenlet_id.fetch_add(1, std::memory_order_relaxed)),
+      name("main") {}
+
+greenlet_impl::~greenlet_impl() {
+    destroy_locals(this);
+    // A stack is normally given back by whoever received the greenlet's last message. One that is
+    // still here belongs to a greenlet that never got that far; unmap it directly, which is safe
+    // on any thread.
+    unmap_stack(stack);
+}
+
+}  // namespace detail
+
+greenlet greenlet::current() {
+    return from_impl(detail::this_thread().current);
+}
+
+greenlet greenlet::from_impl(detail::greenlet_impl* impl) noexcept {
+    greenlet g;
+    g.impl_ = impl;
+    if (impl != nullptr) detail::retain(impl);
+    return g;
+}
+
+detail::greenlet_impl* greenlet::checked() const {
+    if (impl_ == nullptr) throw greenlet_error("cogent: operation on an empty greenlet handle");
+    return impl_;
+}
+
+void greenlet::check_new_parent(const greenlet& parent) {
+    if (!parent) throw greenlet_error("cogent: a greenlet's parent cannot be empty");
+    if (parent.impl_->thread_id != detail::this_thread().id) {
+        throw greenlet_error("cogent: a greenlet's parent must belong to the same thread");
+    }
+}
+
+void greenlet::kill() {
+    detail::greenlet_impl* g = checked();
+    if (g->state == detail::greenlet_state::dead) return;
+    if (g->thread_id != detail::this_thread().id) throw greenlet_error("cannot switch to a different thread");
+    if (g->state == detail::greenlet_state::unstarted) {
+        // Killed before it ran: it never will (gevent's kill-before-start), and nobody is told.
+        g->state = detail::greenlet_state::dead;
+        g->discard_function();
+        return;
+    }
+    throw_into<switch_value>(greenlet_exit{});
+}
+
+bool greenlet::started() const { return checked()->state != detail::greenlet_state::unstarted || impl_->is_main; }
+bool greenlet::dead() const { return checked()->state == detail::greenlet_state::dead; }
+bool greenlet::is_main() const { return checked()->is_main; }
+
+greenlet greenlet::parent() const { return from_impl(checked()->parent); }
+
+void greenlet::set_parent(const greenlet& new_parent) {
+    detail::greenlet_impl* g = checked();
+    if (g->is_main) throw greenlet_error("cogent: a main greenlet has no parent to change");
+    if (!new_parent) throw greenlet_error("cogent: a greenlet's parent cannot be empty");
+    if (new_parent.impl_->thread_id != g->thread_id) {
+        throw greenlet_error("cogent: a greenlet's parent must belong to the same thread");
+    }
+    for (detail::greenlet_impl* p = new_parent.impl_; p != nullptr; p = p->parent) {
+        if (p == g) throw greenlet_error("cogent: cyclic parent chain");
+    }
+    detail::greenlet_impl* old = g->parent;
+    detail::retain(new_parent.impl_);
+    g->parent = new_parent.impl_;
+    if (old != nullptr) detail::release(old);
+}
+
+std::string greenlet::name() const {
+    const detail::greenlet_impl* g = checked();
+    return g->name.empty() ? "greenlet-" + std::to_string(g->id) : g->name;
+}
+
+void greenlet::set_name(std::string new_name) { checked()->name = std::move(new_name); }
+
+std::uint64_t greenlet::id() const { return checked()->id; }
+
+std::size_t greenlet::stack_size() const {
+    const detail::greenlet_impl* g = checked();
+    if (g->is_main) return 0;
+    return g->stack.base != nullptr ? g->stack.usable() : detail::normalized_stack_size(g->stack_size);
+}
+
+greenlet::trace_function greenlet::set_trace(trace_function trace) {
+    detail::thread_state& ts = detail::this_thread();
+    trace_function previous = std::move(ts.trace);
+    ts.trace = std::move(trace);
+    ts.tracing = static_cast<bool>(ts.trace);
+    return previous;
+}
+
+std::size_t greenlet::default_stack_size() noexcept { return detail::default_stack_size(); }
+
+}  // namespace cogent

@@ -1,0 +1,251 @@
+// The per-thread greenlet state: its birth, the killing of greenlets nobody refers to, and what
+// happens to the greenlets still suspended when the thread ends.
+//
+// Thread exit: the state's owner is a thread_local whose destructor runs when the thread ends
+// (for the main thread, inside exit(), before static destructors). It kills every greenlet of
+// the thread that is still suspended, newest first, from the greenlet that is ending the thread,
+// so the destructors on their stacks run; then the main greenlet is marked dead. Handles that
+// outlive the thread still work: their greenlets are dead.
+#include "greenlet/thread_state.hpp"
+
+#include <cxxabi.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace cogent::detail {
+
+thread_local thread_state* tls_state __attribute__((tls_model("initial-exec"))) = nullptr;
+
+namespace {
+
+// Threads with a live state, by id: how a greenlet whose last handle dies on another thread
+// finds its own thread to be killed on.
+struct registry {
+    std::mutex mutex;
+    std::unordered_map<std::uint64_t, thread_state*> threads;
+    std::uint64_t next_id = 1;
+};
+
+registry& threads() {
+    static registry* r = new registry;  // never destroyed: threads may end after static destructors
+    return *r;
+}
+
+// Greenlets whose last reference was dropped on another thread, per owner thread; guarded by
+// the registry mutex.
+std::unordered_map<thread_state*, std::vector<greenlet_impl*>>& remote_kills() {
+    static auto* kills = new std::unordered_map<thread_state*, std::vector<greenlet_impl*>>;
+    return *kills;
+}
+
+// A thread's main greenlet: it runs on the thread's own stack and has no function.
+struct main_greenlet final : greenlet_impl {
+    using greenlet_impl::greenlet_impl;
+    [[noreturn]] void run(message*) override {
+        std::fputs("cogent: a main greenlet cannot be started\n", stderr);
+        std::abort();
+    }
+    void discard_function() noexcept override {}
+};
+
+struct state_owner {
+    thread_state* state = nullptr;
+    ~state_owner() { delete state; }
+};
+thread_local state_owner owner;
+
+void report_exception(const char* what_happened, const greenlet_impl* g) noexcept {
+    std::string name = g->name.empty() ? "greenlet-" + std::to_string(g->id) : g->name;
+    try {
+        throw;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "cogent: greenlet '%s' %s %s: %s\n", name.c_str(), what_happened,
+                     type_name(typeid(e)).c_str(), e.what());
+    } catch (...) {
+        std::fprintf(stderr, "cogent: greenlet '%s' %s a non-standard exception\n", name.c_str(), what_happened);
+    }
+}
+
+}  // namespace
+
+thread_state::thread_state() {
+    errno_location = &errno;
+    exceptions = reinterpret_cast<exception_globals*>(abi::__cxa_get_globals());
+    {
+        registry& r = threads();
+        std::lock_guard lock(r.mutex);
+        id = r.next_id++;
+        r.threads.emplace(id, this);
+    }
+    main = new main_greenlet(this);
+    current = main;
+}
+
+thread_state::~thread_state() {
+    exiting = true;
+    tracing = false;
+    trace = nullptr;
+    // Kill until nothing is left alive but the greenlet ending the thread: a dying greenlet's
+    // cleanup may make or wake others.
+    for (;;) {
+        process_pending_kills(*this);
+        std::vector<greenlet_impl*> victims;
+        {
+            std::lock_guard lock(threads().mutex);
+            for (greenlet_impl* g = live_newest; g != nullptr; g = g->live_next) {
+                if (g == current || g->survived_kill) continue;
+                // A greenlet at zero references is on its way to the remote queue: skip it here.
+                std::size_t refs = g->references.load(std::memory_order_relaxed);
+                while (refs != 0 && !g->references.compare_exchange_weak(refs, refs + 1)) {
+                }
+                if (refs != 0) victims.push_back(g);
+            }
+        }
+        bool pending = needs_attention.load(std::memory_order_relaxed);
+        if (victims.empty() && !pending) break;
+        for (greenlet_impl* g : victims) {
+            if (g->state == greenlet_state::started) kill_from_here(*this, g);
+            release(g);
+        }
+    }
+    {
+        std::lock_guard lock(threads().mutex);
+        threads().threads.erase(id);
+        remote_kills().erase(this);
+    }
+    // The main greenlet's locals die with the thread.
+    destroy_locals(main);
+    main->state = greenlet_state::dead;
+    release(main);
+    tls_state = nullptr;
+    remove_overflow_guard_for_thread();
+}
+
+thread_state& make_thread_state() {
+    auto* state = new thread_state;
+    owner.state = state;
+    tls_state = state;
+    install_overflow_guard_for_thread();
+    return *state;
+}
+
+void link_live(thread_state& ts, greenlet_impl* g) noexcept {
+    g->live_previous = nullptr;
+    g->live_next = ts.live_newest;
+    if (ts.live_newest != nullptr) ts.live_newest->live_previous = g;
+    ts.live_newest = g;
+    ++ts.live_count;
+}
+
+void unlink_live(thread_state& ts, greenlet_impl* g) noexcept {
+    if (g->live_previous != nullptr) {
+        g->live_previous->live_next = g->live_next;
+    } else {
+        ts.live_newest = g->live_next;
+    }
+    if (g->live_next != nullptr) g->live_next->live_previous = g->live_previous;
+    g->live_previous = g->live_next = nullptr;
+    --ts.live_count;
+}
+
+void kill_from_here(thread_state& ts, greenlet_impl* g) noexcept {
+    // Become its parent so that its death comes back here; keep the old parent alive until then.
+    greenlet_impl* old_parent = g->parent;
+    retain(ts.current);
+    g->parent = ts.current;
+    try {
+        message out;
+        out.error = std::make_exception_ptr(greenlet_exit{});
+        greenlet_exit exit_value;
+        receive<switch_value>(throw_core(g, out, nullptr, exit_value));
+    } catch (...) {
+        report_exception("raised while being killed:", g);
+    }
+    if (old_parent != nullptr) release(old_parent);
+    if (g->state != greenlet_state::dead && !g->survived_kill) {
+        g->survived_kill = true;
+        std::string name = g->name.empty() ? "greenlet-" + std::to_string(g->id) : g->name;
+        std::fprintf(stderr, "cogent: greenlet '%s' caught greenlet_exit and lived on; it is left "
+                             "suspended and its stack is not reclaimed\n", name.c_str());
+    }
+}
+
+void process_pending_kills(thread_state& ts) noexcept {
+    ts.needs_attention.store(false, std::memory_order_relaxed);
+    std::vector<greenlet_impl*> victims;
+    while (ts.pending_kills != nullptr) {
+        greenlet_impl* g = ts.pending_kills;
+        ts.pending_kills = g->pending_next;
+        g->pending_next = nullptr;
+        g->pending_kill = false;
+        try {
+            victims.push_back(g);
+        } catch (...) {
+        }
+    }
+    {
+        std::lock_guard lock(threads().mutex);
+        auto found = remote_kills().find(&ts);
+        if (found != remote_kills().end()) {
+            for (greenlet_impl* g : found->second) {
+                try {
+                    victims.push_back(g);
+                } catch (...) {
+                }
+            }
+            remote_kills().erase(found);
+        }
+    }
+    for (greenlet_impl* g : victims) {
+        // Nobody refers to it, so nobody else can be touching it: hold it while it dies.
+        g->references.fetch_add(1, std::memory_order_relaxed);
+        if (g->state == greenlet_state::started && g != ts.current) kill_from_here(ts, g);
+        if (g->survived_kill) continue;  // leaked on purpose, and said so
+        release(g);
+    }
+}
+
+void retain(greenlet_impl* g) noexcept { g->references.fetch_add(1, std::memory_order_relaxed); }
+
+void release(greenlet_impl* g) noexcept {
+    if (g->references.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    if (g->state != greenlet_state::started || g->is_main) {
+        destroy_impl(g);
+        return;
+    }
+    // Its last reference is gone while it is running or suspended.
+    thread_state* ts = tls_state;
+    if (ts != nullptr && ts->id == g->thread_id) {
+        if (g == ts->current) return;  // it dropped itself; finish_receive_slow queues the kill
+        g->references.store(1, std::memory_order_relaxed);
+        kill_from_here(*ts, g);
+        if (!g->survived_kill) release(g);
+        return;
+    }
+    // On another thread: queue it for its own thread to kill.
+    std::lock_guard lock(threads().mutex);
+    auto found = threads().threads.find(g->thread_id);
+    if (found == threads().threads.end()) {
+        std::fprintf(stderr, "cogent: the last handle of a suspended greenlet was dropped after its "
+                             "thread ended; it is leaked\n");
+        return;
+    }
+    try {
+        remote_kills()[found->second].push_back(g);
+        found->second->needs_attention.store(true, std::memory_order_release);
+    } catch (...) {
+        std::fputs("cogent: out of memory queueing a greenlet to be killed; it is leaked\n", stderr);
+    }
+}
+
+void destroy_impl(greenlet_impl* g) noexcept {
+    greenlet_impl* parent = g->parent;
+    delete g;
+    if (parent != nullptr) release(parent);
+}
+
+}  // namespace cogent::detail

@@ -1,0 +1,71 @@
+// The per-thread state of the greenlet layer: the current greenlet, the main greenlet, the
+// list of live greenlets, the stack cache, and greenlets waiting to be killed.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "cogent/detail/greenlet_impl.hpp"
+#include "cogent/greenlet.hpp"
+#include "greenlet/stack.hpp"
+
+namespace cogent::detail {
+
+struct thread_state {
+    thread_state();
+    ~thread_state();
+
+    greenlet_impl* current = nullptr;
+    greenlet_impl* main = nullptr;
+    std::uint64_t id = 0;
+    int* errno_location = nullptr;
+    exception_globals* exceptions = nullptr;
+
+    // Started greenlets that have not died, newest first: what thread exit kills and what a
+    // dump lists.
+    greenlet_impl* live_newest = nullptr;
+    std::size_t live_count = 0;
+
+    // Suspended greenlets whose last reference went away where they could not be killed at once
+    // (while running, or on another thread). Killed at the next switch on this thread.
+    std::atomic<bool> needs_attention{false};
+    greenlet_impl* pending_kills = nullptr;  // linked through pending_next
+
+    bool tracing = false;
+    greenlet::trace_function trace;
+
+    stack_cache stacks;
+    bool exiting = false;
+};
+
+// This thread's state, made on first use. The pointer read is a plain initial-exec TLS load.
+extern thread_local thread_state* tls_state __attribute__((tls_model("initial-exec")));
+thread_state& make_thread_state();
+inline thread_state& this_thread() {
+    thread_state* state = tls_state;
+    if (state != nullptr) [[likely]] return *state;
+    return make_thread_state();
+}
+
+void link_live(thread_state& ts, greenlet_impl* g) noexcept;
+void unlink_live(thread_state& ts, greenlet_impl* g) noexcept;
+
+// Kills a suspended greenlet from the current one: makes the current greenlet its parent, so
+// control comes back here once it has died, and raises greenlet_exit in it. Reports (once per
+// greenlet) on stderr if it survives or raises something else.
+void kill_from_here(thread_state& ts, greenlet_impl* g) noexcept;
+
+// Ends a greenlet's locals (in die(), on its own stack, and for a main greenlet at thread exit).
+void destroy_locals(greenlet_impl* g) noexcept;
+// Frees a greenlet nobody refers to any more; it must not be running or suspended.
+void destroy_impl(greenlet_impl* g) noexcept;
+
+// Kills the greenlets queued in pending kills.
+void process_pending_kills(thread_state& ts) noexcept;
+
+// Installs the overflow handler (once per process) and an alternate signal stack for this thread
+// (unless it has one). Defined in overflow_guard.cpp.
+void install_overflow_guard_for_thread();
+void remove_overflow_guard_for_thread() noexcept;
+
+}  // namespace cogent::detail
