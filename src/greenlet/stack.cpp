@@ -9,6 +9,11 @@
 // kernel refuses even that (the map count is exhausted), we say so once and go on without a
 // guard for that stack rather than fail.
 //
+// mprotect guards are budgeted: they may use up to half of vm.max_map_count, leaving the rest to
+// the program (malloc, threads, libraries all need mappings too). Beyond the budget, or when the
+// kernel refuses a mapping, a new stack is carved from a shared mapping of many stacks, without
+// a guard, and that is said once on stderr. Such stacks go back to a free list of their own rather than to munmap.
+//
 // MAP_NORESERVE: only touched pages cost memory, and a million 64 KiB stacks must not be charged
 // 64 GiB of commit. MADV_NOHUGEPAGE: a huge page would make each touched stack cost 2 MiB.
 #include "greenlet/stack.hpp"
@@ -52,7 +57,6 @@ constexpr std::size_t sanitizer_stack_factor = 1;
 
 std::atomic<int> chosen_method{-1};
 std::once_flag no_guard_warning;
-std::once_flag mprotect_refused_warning;
 
 guard_method choose_method() noexcept {
     const char* wanted = std::getenv("COGENT_STACK_GUARD");
@@ -77,23 +81,108 @@ guard_method choose_method() noexcept {
     return works ? guard_method::madvise_guard : guard_method::mprotect;
 }
 
-void install_guard(std::byte* base, std::size_t guard) noexcept {
+std::once_flag shared_mapping_warning;
+std::atomic<std::size_t> split_guards{0};
+
+// How many mprotect-guarded stacks the process may have: each costs about two kernel mappings.
+std::size_t split_guard_budget() noexcept {
+    static const std::size_t budget = [] {
+        std::size_t max_map_count = 65530;
+        if (FILE* file = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+            unsigned long value = 0;
+            if (std::fscanf(file, "%lu", &value) == 1 && value > 0) max_map_count = value;
+            std::fclose(file);
+        }
+        return max_map_count / 4;
+    }();
+    return budget;
+}
+
+// Unguarded stacks carved from shared mappings, for when the kernel has no mappings left.
+struct shared_stacks {
+    static constexpr std::size_t per_mapping = 64;
+    std::mutex mutex;
+    std::vector<std::pair<std::size_t, std::vector<std::byte*>>> free;  // by usable size
+
+    std::vector<std::byte*>& free_of(std::size_t usable) {
+        for (auto& entry : free) {
+            if (entry.first == usable) return entry.second;
+        }
+        free.emplace_back(usable, std::vector<std::byte*>{});
+        return free.back().second;
+    }
+};
+
+shared_stacks& shared() {
+    static auto* stacks = new shared_stacks;  // outlives every thread's stack cache
+    return *stacks;
+}
+
+stack_region carve_shared_stack(std::size_t usable, int refusal) {
+    std::call_once(shared_mapping_warning, [refusal] {
+        std::fprintf(stderr,
+                     "cogent: no memory mappings left for guarded greenlet stacks (%s; without "
+                     "MADV_GUARD_INSTALL each guard costs a mapping and vm.max_map_count caps them); "
+                     "further greenlet stacks share mappings and have no guard page\n",
+                     refusal == ENOMEM ? "mapping budget used" : std::strerror(refusal));
+    });
+    shared_stacks& stacks = shared();
+    std::lock_guard lock(stacks.mutex);
+    std::vector<std::byte*>& free = stacks.free_of(usable);
+    if (free.empty()) {
+        std::size_t bytes = usable * shared_stacks::per_mapping;
+        void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+        if (memory == MAP_FAILED) {
+            throw std::system_error(errno, std::generic_category(),
+                                    "cogent: cannot map greenlet stacks of " + std::to_string(usable) + " bytes");
+        }
+        madvise(memory, bytes, MADV_NOHUGEPAGE);
+        free.reserve(free.size() + shared_stacks::per_mapping);
+        for (std::size_t i = 0; i < shared_stacks::per_mapping; ++i) {
+            free.push_back(static_cast<std::byte*>(memory) + i * usable);
+        }
+    }
+    stack_region stack;
+    stack.base = free.back();
+    free.pop_back();
+    stack.size = usable;
+    stack.guard = 0;
+    stack.shared_mapping = true;
+    return stack;
+}
+
+void return_shared_stack(stack_region& stack) noexcept {
+    madvise(stack.base, stack.size, MADV_DONTNEED);
+    shared_stacks& stacks = shared();
+    std::lock_guard lock(stacks.mutex);
+    try {
+        stacks.free_of(stack.size).push_back(stack.base);
+    } catch (...) {
+        // Without room to remember it, the range stays mapped and unused; its memory is returned.
+    }
+}
+
+// Returns 0, or the errno of the kernel's refusal.
+int install_guard(std::byte* base, std::size_t guard) noexcept {
     guard_method method = stack_guard_method();
     if (method == guard_method::madvise_guard) {
-        if (madvise(base, guard, MADV_GUARD_INSTALL) == 0) return;
+        if (madvise(base, guard, MADV_GUARD_INSTALL) == 0) return 0;
         // Refused after the probe worked (a seccomp filter, say): mprotect from now on.
         chosen_method.store(static_cast<int>(guard_method::mprotect), std::memory_order_relaxed);
         method = guard_method::mprotect;
     }
-    if (method == guard_method::mprotect && mprotect(base, guard, PROT_NONE) != 0) {
-        int error = errno;
-        std::call_once(mprotect_refused_warning, [error] {
-            std::fprintf(stderr,
-                         "cogent: the kernel refused a stack guard page (%s; vm.max_map_count caps "
-                         "mprotect guards); stacks it refuses run without a guard\n",
-                         std::strerror(error));
-        });
+    if (method == guard_method::mprotect) {
+        if (split_guards.fetch_add(1, std::memory_order_relaxed) >= split_guard_budget()) {
+            split_guards.fetch_sub(1, std::memory_order_relaxed);
+            return ENOMEM;
+        }
+        if (mprotect(base, guard, PROT_NONE) != 0) {
+            split_guards.fetch_sub(1, std::memory_order_relaxed);
+            return errno;
+        }
     }
+    return 0;
 }
 
 }  // namespace
@@ -113,6 +202,10 @@ guard_method stack_guard_method() noexcept {
         if (!chosen_method.compare_exchange_strong(expected, method)) method = expected;
     }
     return static_cast<guard_method>(method);
+}
+
+void force_stack_guard_method(guard_method method) noexcept {
+    chosen_method.store(static_cast<int>(method), std::memory_order_relaxed);
 }
 
 const char* guard_method_name(guard_method method) noexcept {
@@ -139,7 +232,9 @@ stack_region map_stack(std::size_t usable) {
     void* memory = mmap(nullptr, size, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (memory == MAP_FAILED) {
-        throw std::system_error(errno, std::generic_category(),
+        int refusal = errno;
+        if (refusal == ENOMEM) return carve_shared_stack(usable, refusal);  // out of mappings
+        throw std::system_error(refusal, std::generic_category(),
                                 "cogent: cannot map a greenlet stack of " + std::to_string(usable) + " bytes");
     }
     stack_region stack;
@@ -147,7 +242,13 @@ stack_region map_stack(std::size_t usable) {
     stack.size = size;
     stack.guard = guard;
     madvise(memory, size, MADV_NOHUGEPAGE);
-    if (guard != 0) install_guard(stack.base, guard);
+    if (guard != 0) {
+        if (int refusal = install_guard(stack.base, guard); refusal != 0) {
+            munmap(memory, size);
+            return carve_shared_stack(usable, refusal);
+        }
+        stack.split_guard = stack_guard_method() == guard_method::mprotect;
+    }
 #ifdef COGENT_HAVE_VALGRIND
     stack.valgrind_id = VALGRIND_STACK_REGISTER(stack.bottom(), stack.top());
 #endif
@@ -156,9 +257,15 @@ stack_region map_stack(std::size_t usable) {
 
 void unmap_stack(stack_region& stack) noexcept {
     if (stack.base == nullptr) return;
+    if (stack.shared_mapping) {
+        return_shared_stack(stack);
+        stack = stack_region{};
+        return;
+    }
 #ifdef COGENT_HAVE_VALGRIND
     VALGRIND_STACK_DEREGISTER(stack.valgrind_id);
 #endif
+    if (stack.split_guard) split_guards.fetch_sub(1, std::memory_order_relaxed);
     if (munmap(stack.base, stack.size) != 0) {
         // Unmapping from the middle of a merged mapping needs a new VMA; when the map count is
         // exhausted the kernel refuses. Give the memory back and leave the range mapped.

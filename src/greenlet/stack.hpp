@@ -18,6 +18,8 @@ enum class guard_method {
 // The method in use: COGENT_STACK_GUARD=madvise|mprotect|none chooses; by default the best the
 // kernel offers.
 guard_method stack_guard_method() noexcept;
+// Overrides the choice for stacks mapped from now on (for tests of each method).
+void force_stack_guard_method(guard_method method) noexcept;
 const char* guard_method_name(guard_method method) noexcept;
 
 std::size_t page_size() noexcept;

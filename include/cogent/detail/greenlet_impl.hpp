@@ -13,6 +13,20 @@
 
 #include "cogent/detail/greenlet_core.hpp"
 
+// A finishing greenlet's last message and return value live in greenlet_function::run's frame
+// and are read by the receiver after the switch. Under AddressSanitizer's
+// detect_stack_use_after_return, instrumented locals live on a per-greenlet fake stack that ASan
+// frees at that very switch; keeping run() uninstrumented keeps them on the real stack, which
+// the receiver releases itself once it has read them.
+#if defined(__has_attribute)
+#if __has_attribute(no_sanitize)
+#define COGENT_LOCALS_ON_REAL_STACK __attribute__((no_sanitize("address")))
+#endif
+#endif
+#ifndef COGENT_LOCALS_ON_REAL_STACK
+#define COGENT_LOCALS_ON_REAL_STACK
+#endif
+
 namespace cogent::detail {
 
 enum class greenlet_state : std::uint8_t { unstarted, started, dead };
@@ -32,6 +46,8 @@ struct stack_region {
     std::size_t size = 0;
     std::size_t guard = 0;
     unsigned valgrind_id = 0;
+    bool shared_mapping = false;  // carved from a shared, unguarded mapping (see stack.cpp)
+    bool split_guard = false;     // its guard is an mprotect'd page, which costs a kernel mapping
     std::byte* top() const noexcept { return base + size; }
     std::byte* bottom() const noexcept { return base + guard; }
     std::size_t usable() const noexcept { return size - guard; }
@@ -97,7 +113,7 @@ struct greenlet_function final : greenlet_impl {
         : greenlet_impl(parent_greenlet, signature::arguments::expectation(), options),
           function(std::in_place, std::forward<G>(fn)) {}
 
-    [[noreturn]] void run(message* first) override {
+    [[noreturn]] COGENT_LOCALS_ON_REAL_STACK void run(message* first) override {
         // Everything with a destructor must be gone before die(), which never returns; only the
         // value being delivered outlives this frame's scope, and the receiver destroys it.
         std::optional<result_holder> value;

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds cogent and runs every test:
+#   1. g++, RelWithDebInfo: the whole suite (ctest);
+#   2. g++ with AddressSanitizer + UndefinedBehaviorSanitizer: the whole suite, with
+#      detect_stack_use_after_return so every greenlet switch must be announced to ASan;
+#   3. clang++: builds warning-free and passes the whole suite;
+#   4. the ucontext context switch (the portable fallback): the whole suite;
+#   5. valgrind memcheck on the examples.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/deps.sh
+
+jobs=$(nproc)
+run_suite() {  # build directory, then cmake arguments
+  local dir=$1
+  shift
+  echo "=== $dir: $*"
+  cmake -S . -B "$dir" -DCOGENT_BUILD_BENCH=OFF "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs"
+}
+
+run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc
+ASAN_OPTIONS=detect_stack_use_after_return=1:detect_leaks=1:abort_on_error=0 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DCOGENT_SANITIZE=ON -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc
+run_suite build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang
+run_suite build-ucontext -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOGENT_CONTEXT=ucontext
+
+echo "=== valgrind memcheck on the examples"
+for example in greenlet_switch baozi; do
+  valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+    "build-test/examples/$example" >/dev/null
+  echo "$example: memcheck clean"
+done
+echo "=== all tests passed"
