@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds cogent and runs every test:
-#   1. g++, RelWithDebInfo: the whole suite (ctest);
+#   1. g++, RelWithDebInfo: the whole suite (ctest), and the benchmarks compile;
 #   2. g++ with AddressSanitizer + UndefinedBehaviorSanitizer: the whole suite, with
 #      detect_stack_use_after_return so every greenlet switch must be announced to ASan;
 #   3. clang++: builds warning-free and passes the whole suite;
@@ -20,7 +20,7 @@ run_suite() {  # build directory, then cmake arguments
   ctest --test-dir "$dir" --output-on-failure -j"$jobs"
 }
 
-run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc
+run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc -DCOGENT_BUILD_BENCH=ON
 ASAN_OPTIONS=detect_stack_use_after_return=1:detect_leaks=1:abort_on_error=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DCOGENT_SANITIZE=ON -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc

@@ -95,7 +95,7 @@ public:
         detail::outgoing<std::decay_t<A>...> value(std::forward<A>(args)...);
         detail::message out;
         out.value = value.describe();
-        detail::message* in = detail::switch_core(checked(), out, detail::expectation_of<R>());
+        detail::message* in = detail::switch_fast(checked(), out, value.type(), detail::expectation_of<R>());
         return detail::receive<R>(in);
     }
 
@@ -107,7 +107,7 @@ public:
     R throw_into(std::exception_ptr error) {
         if (!error) throw greenlet_error("cogent::greenlet::throw_into: empty exception_ptr");
         detail::message out;
-        out.error = std::move(error);
+        out.error = &error;
         greenlet_exit exit_value;
         detail::message* in = detail::throw_core(checked(), out, detail::expectation_of<R>(), exit_value);
         return detail::receive<R>(in);
@@ -159,7 +159,11 @@ public:
     detail::greenlet_impl* impl() const noexcept { return impl_; }
 
 private:
-    detail::greenlet_impl* checked() const;
+    detail::greenlet_impl* checked() const {
+        if (impl_ == nullptr) [[unlikely]] throw_empty();
+        return impl_;
+    }
+    [[noreturn]] static void throw_empty();
     static void check_new_parent(const greenlet& parent);
 
     detail::greenlet_impl* impl_ = nullptr;

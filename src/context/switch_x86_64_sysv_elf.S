@@ -14,6 +14,9 @@
  *   0x28    rbx                                   rbx
  *   0x30    rbp                                   rbp
  *   0x38    resume address                        (jumped to)
+ *
+ * The control words are only loaded when they differ from the ones in force (a load of MXCSR or
+ * of the x87 control word stalls; comparing first costs two predictable branches).
  *   0x40    -- the suspended code's stack continues here; rsp after the switch --
  *
  * Only the registers the ABI makes callee-saved are kept: everything else is already clobbered
@@ -67,8 +70,16 @@ cogent_context_jump:
     movq    %rdi, %rsp                 /* now on the target's stack */
 
 #if COGENT_SAVE_FPU_CONTROL
-    ldmxcsr (%rsp)
-    fldcw   0x4(%rsp)
+    /* Loading a control word stalls the pipeline, and nearly always the target's words equal
+     * ours (which are live right now and saved at (%rax)): load only what differs. */
+    movl    (%rsp), %ecx
+    cmpl    (%rax), %ecx
+    jne     .Lload_mxcsr
+.Lmxcsr_done:
+    movzwl  0x4(%rsp), %ecx
+    cmpw    0x4(%rax), %cx
+    jne     .Lload_x87_cw
+.Lx87_cw_done:
 #endif
     movq    0x08(%rsp), %r12
     movq    0x10(%rsp), %r13
@@ -83,6 +94,14 @@ cogent_context_jump:
     movq    %rax, %rdi                 /* entry argument: transfer.from ... */
                                        /* ... and transfer.data is already in rsi */
     jmp     *%r8
+#if COGENT_SAVE_FPU_CONTROL
+.Lload_mxcsr:
+    ldmxcsr (%rsp)
+    jmp     .Lmxcsr_done
+.Lload_x87_cw:
+    fldcw   0x4(%rsp)
+    jmp     .Lx87_cw_done
+#endif
     .cfi_endproc
     .size   cogent_context_jump, .-cogent_context_jump
 

@@ -35,7 +35,7 @@ const std::type_info& sent_type(const message& m) noexcept {
 }
 
 bool accepts(const greenlet_impl* target, const message& m) noexcept {
-    return m.error || target->expecting == nullptr || *target->expecting == sent_type(m);
+    return m.error != nullptr || target->expecting == nullptr || *target->expecting == sent_type(m);
 }
 
 void throw_mismatch(const greenlet_impl* target, const message& m) {
@@ -61,7 +61,7 @@ void call_trace(thread_state& ts, trace_event event, greenlet_impl* origin, gree
     auto* first = static_cast<message*>(t.data);
     first->from->context = t.from;
     sanitizer_arrived(nullptr, first->from);
-    thread_state& ts = *tls_state;
+    thread_state& ts = *existing_thread_state();
     *ts.errno_location = 0;
     *ts.exceptions = exception_globals{};
     ts.current->run(first);
@@ -74,6 +74,7 @@ void start(thread_state& ts, greenlet_impl* g) {
     g->sanitizer_stack_bottom = g->stack.bottom();
     g->sanitizer_stack_size = g->stack.usable();
     g->state = greenlet_state::started;
+    g->ever_started = true;
     link_live(ts, g);
 }
 
@@ -123,18 +124,24 @@ message* throw_core(greenlet_impl* target, message& out, const std::type_info* e
     check_thread(ts, target);
     if (target->state == greenlet_state::unstarted) {
         // It dies without running, and its parent hears of it as if the function had raised the
-        // error: greenlet_exit arrives as a value, anything else as an exception.
-        target->state = greenlet_state::dead;
-        target->discard_function();
+        // error: greenlet_exit arrives as a value, anything else as an exception. Whoever hears
+        // must be able to take it, or nothing happens at all.
+        greenlet_impl* receiver = first_live(target->parent);
         try {
-            std::rethrow_exception(out.error);
+            std::rethrow_exception(*out.error);
         } catch (const greenlet_exit& e) {
             exit_value = e;
             out.error = nullptr;
             out.value = payload_of(exit_value);
         } catch (...) {
         }
-        target = target->parent;
+        const std::type_info* wanted = receiver == self ? expect : receiver->expecting;
+        if (out.error == nullptr && wanted != nullptr && *wanted != sent_type(out)) [[unlikely]] {
+            throw switch_type_error(type_name(*wanted), type_name(sent_type(out)));
+        }
+        target->state = greenlet_state::dead;
+        target->discard_function();
+        target = receiver;
     }
     target = first_live(target);
     if (target == self) return &out;
@@ -144,7 +151,8 @@ message* throw_core(greenlet_impl* target, message& out, const std::type_info* e
 }
 
 [[noreturn]] void die(greenlet_impl* self, message& death) {
-    thread_state& ts = *tls_state;
+    thread_state& ts = *existing_thread_state();
+    std::exception_ptr failure;  // what the ancestor gets instead, if it cannot take the death
     destroy_locals(self);
     self->state = greenlet_state::dead;
     unlink_live(ts, self);
@@ -160,7 +168,8 @@ message* throw_core(greenlet_impl* target, message& out, const std::type_info* e
             // error instead, and if it cannot even be started, its own parent does.
             if (death.value.destroy != nullptr) death.value.destroy(death.value.object);
             death.value = payload{};
-            death.error = std::current_exception();
+            failure = std::current_exception();
+            death.error = &failure;
             if (target->state == greenlet_state::unstarted) {
                 target->state = greenlet_state::dead;
                 target->discard_function();
@@ -173,17 +182,13 @@ message* throw_core(greenlet_impl* target, message& out, const std::type_info* e
     std::abort();
 }
 
-bool sender_needs_attention(const message* m) noexcept {
-    return m->sender_finished || m->from->references.load(std::memory_order_relaxed) == 0;
-}
-
 void finish_receive_slow(message* m) noexcept {
     greenlet_impl* from = m->from;
-    thread_state& ts = *tls_state;
+    thread_state& ts = *existing_thread_state();
     if (m->sender_finished) {
         // The value has been moved out; end its life, then the stack it lived on can go.
         if (m->value.destroy != nullptr) m->value.destroy(m->value.object);
-        m->error = nullptr;
+        if (m->error != nullptr) *m->error = nullptr;
         ts.stacks.give_back(from->stack);
         if (from->references.load(std::memory_order_acquire) == 0) destroy_impl(from);
         return;

@@ -55,10 +55,7 @@ greenlet greenlet::from_impl(detail::greenlet_impl* impl) noexcept {
     return g;
 }
 
-detail::greenlet_impl* greenlet::checked() const {
-    if (impl_ == nullptr) throw greenlet_error("cogent: operation on an empty greenlet handle");
-    return impl_;
-}
+void greenlet::throw_empty() { throw greenlet_error("cogent: operation on an empty greenlet handle"); }
 
 void greenlet::check_new_parent(const greenlet& parent) {
     if (!parent) throw greenlet_error("cogent: a greenlet's parent cannot be empty");
@@ -80,8 +77,17 @@ void greenlet::kill() {
     throw_into<switch_value>(greenlet_exit{});
 }
 
-bool greenlet::started() const { return checked()->state != detail::greenlet_state::unstarted || impl_->is_main; }
-bool greenlet::dead() const { return checked()->state == detail::greenlet_state::dead; }
+bool greenlet::started() const { return checked()->ever_started || impl_->is_main; }
+bool greenlet::dead() const {
+    const detail::greenlet_impl* g = checked();
+    if (g->state == detail::greenlet_state::dead) return true;
+    // A greenlet that never started cannot start once its thread has ended: it is dead too. (It
+    // is not in any list the ending thread could mark, so this is decided when asked.)
+    if (g->state == detail::greenlet_state::unstarted && g->thread_id != detail::this_thread().id) {
+        return !detail::thread_alive(g->thread_id);
+    }
+    return false;
+}
 bool greenlet::is_main() const { return checked()->is_main; }
 
 greenlet greenlet::parent() const { return from_impl(checked()->parent); }

@@ -68,7 +68,7 @@ void pass_on(int signal, siginfo_t* info, void* context) {
 }
 
 void on_fault(int signal, siginfo_t* info, void* context) {
-    thread_state* ts = tls_state;
+    thread_state* ts = existing_thread_state();
     greenlet_impl* g = ts != nullptr ? ts->current : nullptr;
     if (g != nullptr && g->stack.base != nullptr) {
         auto* address = static_cast<std::byte*>(info->si_addr);

@@ -18,7 +18,7 @@
 
 namespace cogent::detail {
 
-thread_local thread_state* tls_state __attribute__((tls_model("initial-exec"))) = nullptr;
+thread_local constinit switch_state* tls_switch __attribute__((tls_model("initial-exec"))) = nullptr;
 
 namespace {
 
@@ -121,16 +121,22 @@ thread_state::~thread_state() {
     destroy_locals(main);
     main->state = greenlet_state::dead;
     release(main);
-    tls_state = nullptr;
+    tls_switch = nullptr;
     remove_overflow_guard_for_thread();
 }
 
 thread_state& make_thread_state() {
     auto* state = new thread_state;
     owner.state = state;
-    tls_state = state;
+    tls_switch = state;
     install_overflow_guard_for_thread();
     return *state;
+}
+
+bool thread_alive(std::uint64_t id) noexcept {
+    registry& r = threads();
+    std::lock_guard lock(r.mutex);
+    return r.threads.count(id) != 0;
 }
 
 void link_live(thread_state& ts, greenlet_impl* g) noexcept {
@@ -158,8 +164,9 @@ void kill_from_here(thread_state& ts, greenlet_impl* g) noexcept {
     retain(ts.current);
     g->parent = ts.current;
     try {
+        std::exception_ptr error = std::make_exception_ptr(greenlet_exit{});
         message out;
-        out.error = std::make_exception_ptr(greenlet_exit{});
+        out.error = &error;
         greenlet_exit exit_value;
         receive<switch_value>(throw_core(g, out, nullptr, exit_value));
     } catch (...) {
@@ -213,14 +220,16 @@ void retain(greenlet_impl* g) noexcept { g->references.fetch_add(1, std::memory_
 
 void release(greenlet_impl* g) noexcept {
     if (g->references.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    thread_state* ts = existing_thread_state();
+    // Running (possibly dying: a trace function may drop the last handle during the final
+    // switch): whoever receives its next message deals with it (finish_receive_slow).
+    if (ts != nullptr && g == ts->current) return;
     if (g->state != greenlet_state::started || g->is_main) {
         destroy_impl(g);
         return;
     }
-    // Its last reference is gone while it is running or suspended.
-    thread_state* ts = tls_state;
+    // Its last reference is gone while it is suspended.
     if (ts != nullptr && ts->id == g->thread_id) {
-        if (g == ts->current) return;  // it dropped itself; finish_receive_slow queues the kill
         g->references.store(1, std::memory_order_relaxed);
         kill_from_here(*ts, g);
         if (!g->survived_kill) release(g);

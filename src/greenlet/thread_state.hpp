@@ -11,38 +11,36 @@
 
 namespace cogent::detail {
 
-struct thread_state {
+// Extends switch_state (current, errno and exception globals, id, needs_attention, tracing),
+// which the inline switch in greenlet_impl.hpp reads.
+struct thread_state : switch_state {
     thread_state();
     ~thread_state();
 
-    greenlet_impl* current = nullptr;
     greenlet_impl* main = nullptr;
-    std::uint64_t id = 0;
-    int* errno_location = nullptr;
-    exception_globals* exceptions = nullptr;
 
     // Started greenlets that have not died, newest first: what thread exit kills and what a
     // dump lists.
     greenlet_impl* live_newest = nullptr;
     std::size_t live_count = 0;
 
-    // Suspended greenlets whose last reference went away where they could not be killed at once
-    // (while running, or on another thread). Killed at the next switch on this thread.
-    std::atomic<bool> needs_attention{false};
-    greenlet_impl* pending_kills = nullptr;  // linked through pending_next
+    // Suspended greenlets whose last reference went away while they were running; killed at the
+    // next switch on this thread (needs_attention is set). Linked through pending_next.
+    greenlet_impl* pending_kills = nullptr;
 
-    bool tracing = false;
     greenlet::trace_function trace;
 
     stack_cache stacks;
     bool exiting = false;
 };
 
+// This thread's state, or nullptr before its first use (or after the thread's end).
+inline thread_state* existing_thread_state() noexcept { return static_cast<thread_state*>(tls_switch); }
+
 // This thread's state, made on first use. The pointer read is a plain initial-exec TLS load.
-extern thread_local thread_state* tls_state __attribute__((tls_model("initial-exec")));
 thread_state& make_thread_state();
 inline thread_state& this_thread() {
-    thread_state* state = tls_state;
+    thread_state* state = existing_thread_state();
     if (state != nullptr) [[likely]] return *state;
     return make_thread_state();
 }
@@ -59,6 +57,9 @@ void kill_from_here(thread_state& ts, greenlet_impl* g) noexcept;
 void destroy_locals(greenlet_impl* g) noexcept;
 // Frees a greenlet nobody refers to any more; it must not be running or suspended.
 void destroy_impl(greenlet_impl* g) noexcept;
+
+// Whether the thread with this id still has its greenlet state (has not ended).
+bool thread_alive(std::uint64_t id) noexcept;
 
 // Kills the greenlets queued in pending kills.
 void process_pending_kills(thread_state& ts) noexcept;

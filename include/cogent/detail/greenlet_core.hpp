@@ -45,7 +45,7 @@ payload payload_of(T& object) noexcept {
 struct message {
     greenlet_impl* from = nullptr;
     payload value;
-    std::exception_ptr error;       // when set, raised in the receiver instead of a value
+    std::exception_ptr* error = nullptr;  // when set, raised in the receiver instead of a value
     bool sender_finished = false;   // the sender died: the receiver releases its stack
 };
 
@@ -94,90 +94,5 @@ message* switch_core(greenlet_impl* target, message& out, const std::type_info* 
 // greenlet::throw_into). `exit_value` is storage, in the caller's frame, for the greenlet_exit
 // that an unstarted target's parent receives as a value.
 message* throw_core(greenlet_impl* target, message& out, const std::type_info* expect, greenlet_exit& exit_value);
-
-// Releases what a finished sender left behind once the receiver has taken its value.
-void finish_receive_slow(message* m) noexcept;
-// Counts the sender's references lazily: the slow path also handles a sender nobody refers to.
-bool sender_needs_attention(const message* m) noexcept;
-
-inline void finish_receive(message* m) noexcept {
-    if (sender_needs_attention(m)) finish_receive_slow(m);
-}
-
-[[noreturn]] void throw_received_type_mismatch(const std::type_info& expected, const payload& got);
-
-// Takes the received value out of the message as an R, then releases the sender if it finished.
-template <class R>
-R receive(message* m) {
-    if (m->error) {
-        std::exception_ptr error = m->error;
-        finish_receive(m);
-        std::rethrow_exception(std::move(error));
-    }
-    if constexpr (std::is_void_v<R>) {
-        finish_receive(m);
-    } else if constexpr (std::is_same_v<R, switch_value>) {
-        switch_value v;
-        if (m->value.type != nullptr) m->value.box(m->value.object, v);
-        finish_receive(m);
-        return v;
-    } else {
-        // Senders check the type before switching; this guards the invariant, not the user.
-        if (m->value.type == nullptr || *m->value.type != typeid(R)) [[unlikely]] {
-            payload got = m->value;
-            finish_receive(m);
-            throw_received_type_mismatch(typeid(R), got);
-        }
-        R result(std::move(*static_cast<R*>(m->value.object)));
-        finish_receive(m);
-        return result;
-    }
-}
-
-// The receiving side of a greenlet's first switch: its function's arguments.
-template <class... P>
-struct arguments_of_call {
-    using tuple = std::tuple<std::decay_t<P>...>;
-    static const std::type_info* expectation() noexcept {
-        if constexpr (sizeof...(P) == 0) {
-            return &typeid(void);
-        } else if constexpr (sizeof...(P) == 1) {
-            return &typeid(std::tuple_element_t<0, tuple>);
-        } else {
-            return &typeid(tuple);
-        }
-    }
-    static tuple take(message* m) {
-        if constexpr (sizeof...(P) == 0) {
-            receive<void>(m);
-            return {};
-        } else if constexpr (sizeof...(P) == 1) {
-            return tuple(receive<std::tuple_element_t<0, tuple>>(m));
-        } else {
-            return receive<tuple>(m);
-        }
-    }
-};
-
-// Deduces the parameter list of a callable with one non-template call operator.
-template <class T>
-struct call_signature : call_signature<decltype(&T::operator())> {};
-template <class R, class... P>
-struct call_signature<R (*)(P...)> {
-    using result = R;
-    using arguments = arguments_of_call<P...>;
-};
-template <class R, class... P>
-struct call_signature<R(P...)> : call_signature<R (*)(P...)> {};
-template <class C, class R, class... P>
-struct call_signature<R (C::*)(P...)> : call_signature<R (*)(P...)> {};
-template <class C, class R, class... P>
-struct call_signature<R (C::*)(P...) const> : call_signature<R (*)(P...)> {};
-template <class C, class R, class... P>
-struct call_signature<R (C::*)(P...) noexcept> : call_signature<R (*)(P...)> {};
-template <class C, class R, class... P>
-struct call_signature<R (C::*)(P...) const noexcept> : call_signature<R (*)(P...)> {};
-template <class R, class... P>
-struct call_signature<R (*)(P...) noexcept> : call_signature<R (*)(P...)> {};
 
 }  // namespace cogent::detail
