@@ -61,8 +61,11 @@ public:
     // callable with one non-template call operator; its parameters are what the first switch_to
     // must send, and its return value goes to the parent.
     template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, greenlet>>>
-    explicit greenlet(F&& fn, greenlet_options options = {})
-        : greenlet(std::forward<F>(fn), current(), std::move(options)) {}
+    explicit greenlet(F&& fn, greenlet_options options = {}) {
+        using function = detail::greenlet_function<std::decay_t<F>>;
+        detail::greenlet_options_view view{options.stack_size, &options.name};
+        impl_ = new function(std::forward<F>(fn), current_impl(), view);
+    }
 
     template <class F>
     greenlet(F&& fn, const greenlet& parent, greenlet_options options = {}) {
@@ -91,7 +94,7 @@ public:
     // receiver gets one value or a std::tuple). Returns when something switches back, with the
     // value sent as an R. A dead target passes the switch to its first live ancestor.
     template <class R = void, class... A>
-    R switch_to(A&&... args) {
+    [[gnu::always_inline]] R switch_to(A&&... args) {
         detail::outgoing<std::decay_t<A>...> value(std::forward<A>(args)...);
         detail::message out;
         out.value = value.describe();
@@ -164,6 +167,8 @@ private:
         return impl_;
     }
     [[noreturn]] static void throw_empty();
+    // The running greenlet of this thread, without taking a reference.
+    static detail::greenlet_impl* current_impl();
     static void check_new_parent(const greenlet& parent);
 
     detail::greenlet_impl* impl_ = nullptr;

@@ -8,8 +8,21 @@
 
 namespace cogent {
 namespace {
-std::atomic<std::uint64_t> next_greenlet_id{1};
+std::atomic<std::uint64_t> next_id_block{0};
+constexpr std::uint64_t ids_per_block = 4096;
+
+// Process-wide unique ids without a locked instruction per greenlet: each thread takes ids in
+// blocks of 4096 from the shared counter.
+std::uint64_t new_greenlet_id() noexcept {
+    thread_local std::uint64_t next = 0;
+    thread_local std::uint64_t end = 0;
+    if (next == end) {
+        next = next_id_block.fetch_add(1, std::memory_order_relaxed) * ids_per_block + 1;
+        end = next + ids_per_block;
+    }
+    return next++;
 }
+}  // namespace
 
 namespace detail {
 
@@ -18,7 +31,7 @@ greenlet_impl::greenlet_impl(greenlet_impl* parent_greenlet, const std::type_inf
     : expecting(expects),
       parent(parent_greenlet),
       stack_size(options.stack_size),
-      id(next_greenlet_id.fetch_add(1, std::memory_order_relaxed)) {
+      id(new_greenlet_id()) {
     thread_state& ts = this_thread();
     thread_id = ts.id;
     thread = &ts;
@@ -31,7 +44,7 @@ greenlet_impl::greenlet_impl(thread_state* owner)
       is_main(true),
       thread_id(owner->id),
       thread(owner),
-      id(next_greenlet_id.fetch_add(1, std::memory_order_relaxed)),
+      id(new_greenlet_id()),
       name("main") {}
 
 greenlet_impl::~greenlet_impl() {
@@ -43,6 +56,8 @@ greenlet_impl::~greenlet_impl() {
 }
 
 }  // namespace detail
+
+detail::greenlet_impl* greenlet::current_impl() { return detail::this_thread().current; }
 
 greenlet greenlet::current() {
     return from_impl(detail::this_thread().current);

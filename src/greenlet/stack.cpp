@@ -149,6 +149,9 @@ stack_region carve_shared_stack(std::size_t usable, int refusal) {
     stack.size = usable;
     stack.guard = 0;
     stack.shared_mapping = true;
+#ifdef COGENT_HAVE_VALGRIND
+    stack.valgrind_id = VALGRIND_STACK_REGISTER(stack.bottom(), stack.top());
+#endif
     return stack;
 }
 
@@ -258,6 +261,9 @@ stack_region map_stack(std::size_t usable) {
 void unmap_stack(stack_region& stack) noexcept {
     if (stack.base == nullptr) return;
     if (stack.shared_mapping) {
+#ifdef COGENT_HAVE_VALGRIND
+        VALGRIND_STACK_DEREGISTER(stack.valgrind_id);
+#endif
         return_shared_stack(stack);
         stack = stack_region{};
         return;
