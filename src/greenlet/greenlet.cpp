@@ -150,7 +150,9 @@ message* throw_core(greenlet_impl* target, message& out, const std::type_info* e
     return jump(ts, self, target, out, expect, trace_event::thrown);
 }
 
-[[noreturn]] void die(greenlet_impl* self, message& death) {
+// Uninstrumented like greenlet_function::run, for the same reason: `failure` is read by the
+// receiver after the final switch, when ASan has already freed this greenlet's fake stack.
+[[noreturn]] COGENT_LOCALS_ON_REAL_STACK void die(greenlet_impl* self, message& death) {
     thread_state& ts = *existing_thread_state();
     std::exception_ptr failure;  // what the ancestor gets instead, if it cannot take the death
     destroy_locals(self);

@@ -120,8 +120,8 @@ thread_state::~thread_state() {
     // The main greenlet's locals die with the thread.
     destroy_locals(main);
     main->state = greenlet_state::dead;
+    tls_switch = nullptr;  // first: release() leaves the current greenlet alone
     release(main);
-    tls_switch = nullptr;
     remove_overflow_guard_for_thread();
 }
 
