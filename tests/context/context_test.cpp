@@ -76,12 +76,12 @@ TEST(Context, PingPongCarriesDataBothWays) {
 
 // Values live in callee-saved registers across the jump at -O2; if the switch lost one, the
 // sums below would differ.
-__attribute__((noinline)) long mix(long a, long b) { return a * 31 + b; }
+__attribute__((noinline)) unsigned long mix(unsigned long a, unsigned long b) { return a * 31 + b; }
 
 void churn(transfer t) {
     for (;;) {
-        volatile long sink = 0;
-        for (int i = 0; i < 8; ++i) sink = sink + mix(i, i * 7);
+        volatile unsigned long sink = 0;
+        for (unsigned long i = 0; i < 8; ++i) sink = sink + mix(i, i * 7);
         t = cogent_context_jump(t.from, t.data);
     }
 }
@@ -89,7 +89,7 @@ void churn(transfer t) {
 TEST(Context, CalleeSavedRegistersSurviveTheJump) {
     test_stack stack;
     handle context = cogent_context_make(stack.top(), stack.bytes, churn);
-    long a = 1, b = 2, c = 3, d = 4, e = 5, f = 6;
+    unsigned long a = 1, b = 2, c = 3, d = 4, e = 5, f = 6;
     for (int i = 0; i < 1000; ++i) {
         a = mix(a, 1);
         b = mix(b, 2);
@@ -102,7 +102,7 @@ TEST(Context, CalleeSavedRegistersSurviveTheJump) {
         c ^= d;
         e ^= f;
     }
-    long a2 = 1, b2 = 2, c2 = 3, d2 = 4, e2 = 5, f2 = 6;
+    unsigned long a2 = 1, b2 = 2, c2 = 3, d2 = 4, e2 = 5, f2 = 6;
     for (int i = 0; i < 1000; ++i) {
         a2 = mix(a2, 1);
         b2 = mix(b2, 2);
