@@ -94,11 +94,24 @@ public:
     // receiver gets one value or a std::tuple). Returns when something switches back, with the
     // value sent as an R. A dead target passes the switch to its first live ancestor.
     template <class R = void, class... A>
-    [[gnu::always_inline]] R switch_to(A&&... args) {
+    [[gnu::always_inline]] R switch_to(A&&... args) const {
+        detail::greenlet_impl* target = checked();
+        // Refuse a value the target cannot take before the arguments are moved from, so that
+        // a refused std::move(x) leaves x as it was.
+        if constexpr (!(std::is_same_v<std::decay_t<A>, switch_value> || ...)) {
+            const std::type_info& sent = detail::outgoing<std::decay_t<A>...>::static_type();
+            if (target->expecting != nullptr && target->state != detail::greenlet_state::dead &&
+                *target->expecting != sent) [[unlikely]] {
+                // (A greenlet switching to itself gets its value back, whatever it expected.)
+                if (detail::tls_switch == nullptr || target != detail::tls_switch->current) {
+                    detail::refuse_switch(target, sent);
+                }
+            }
+        }
         detail::outgoing<std::decay_t<A>...> value(std::forward<A>(args)...);
         detail::message out;
         out.value = value.describe();
-        detail::message* in = detail::switch_fast(checked(), out, value.type(), detail::expectation_of<R>());
+        detail::message* in = detail::switch_fast(target, out, value.type(), detail::expectation_of<R>());
         return detail::receive<R>(in);
     }
 
@@ -107,7 +120,7 @@ public:
     // if it had raised it; for a dead one the error is raised in its first live ancestor.
     // Returns what is next switched to the current greenlet, as an R.
     template <class R = void>
-    R throw_into(std::exception_ptr error) {
+    R throw_into(std::exception_ptr error) const {
         if (!error) throw greenlet_error("cogent::greenlet::throw_into: empty exception_ptr");
         detail::message out;
         out.error = &error;
@@ -116,14 +129,14 @@ public:
         return detail::receive<R>(in);
     }
     template <class R = void, class E, class = std::enable_if_t<!std::is_same_v<std::decay_t<E>, std::exception_ptr>>>
-    R throw_into(E&& error) {
+    R throw_into(E&& error) const {
         return throw_into<R>(std::make_exception_ptr(std::forward<E>(error)));
     }
 
     // Raises greenlet_exit inside this greenlet so that it unwinds and dies. As with any death,
     // control then goes to its parent. Killing an unstarted greenlet marks it dead; killing a
     // dead one does nothing; a greenlet killing itself unwinds at once.
-    void kill();
+    void kill() const;
 
     // Whether the function has been called; whether it has finished (or was killed unstarted).
     bool started() const;

@@ -60,6 +60,9 @@ public:
         return std::move(*static_cast<T*>(address()));
     }
 
+    // The address of the value held, or nullptr when empty.
+    void* data() noexcept { return ops_ != nullptr ? address() : nullptr; }
+
     template <class T>
     T* get_if() noexcept {
         return holds<T>() ? static_cast<T*>(address()) : nullptr;

@@ -168,7 +168,7 @@ message* throw_core(greenlet_impl* target, message& out, const std::type_info* e
         } catch (...) {
             // The ancestor cannot take this death (wrong type, or no stack for it): it gets the
             // error instead, and if it cannot even be started, its own parent does.
-            if (death.value.destroy != nullptr) death.value.destroy(death.value.object);
+            if (death.value.destroy != nullptr) death.value.destroy(death.value.holder);
             death.value = payload{};
             failure = std::current_exception();
             death.error = &failure;
@@ -189,7 +189,7 @@ void finish_receive_slow(message* m) noexcept {
     thread_state& ts = *existing_thread_state();
     if (m->sender_finished) {
         // The value has been moved out; end its life, then the stack it lived on can go.
-        if (m->value.destroy != nullptr) m->value.destroy(m->value.object);
+        if (m->value.destroy != nullptr) m->value.destroy(m->value.holder);
         if (m->error != nullptr) *m->error = nullptr;
         ts.stacks.give_back(from->stack);
         if (from->references.load(std::memory_order_acquire) == 0) destroy_impl(from);
@@ -203,6 +203,11 @@ void finish_receive_slow(message* m) noexcept {
         ts.pending_kills = from;
         ts.needs_attention.store(true, std::memory_order_relaxed);
     }
+}
+
+void refuse_switch(const greenlet_impl* target, const std::type_info& sent) {
+    if (target->thread_id != this_thread().id) throw greenlet_error("cannot switch to a different thread");
+    throw switch_type_error(type_name(*target->expecting), type_name(sent));
 }
 
 void throw_received_type_mismatch(const std::type_info& expected, const payload& got) {

@@ -79,7 +79,7 @@ void greenlet::check_new_parent(const greenlet& parent) {
     }
 }
 
-void greenlet::kill() {
+void greenlet::kill() const {
     detail::greenlet_impl* g = checked();
     if (g->state == detail::greenlet_state::dead) return;
     if (g->thread_id != detail::this_thread().id) throw greenlet_error("cannot switch to a different thread");

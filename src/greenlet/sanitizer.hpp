@@ -16,6 +16,7 @@
 #endif
 
 #ifdef COGENT_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -41,6 +42,14 @@ inline void sanitizer_arrived([[maybe_unused]] void* fake_stack, [[maybe_unused]
         from->sanitizer_stack_bottom = bottom;
         from->sanitizer_stack_size = size;
     }
+#endif
+}
+
+// A reused stack still carries the redzones of its last greenlet's frames that never returned
+// (the final switch leaves them in place). Clear them, or the next greenlet trips over them.
+inline void sanitizer_forget_frames([[maybe_unused]] const stack_region& stack) noexcept {
+#ifdef COGENT_ASAN
+    __asan_unpoison_memory_region(stack.bottom(), stack.usable());
 #endif
 }
 

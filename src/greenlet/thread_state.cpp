@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -94,19 +95,29 @@ thread_state::~thread_state() {
     for (;;) {
         process_pending_kills(*this);
         std::vector<greenlet_impl*> victims;
+        std::size_t in_flight = 0;
         {
             std::lock_guard lock(threads().mutex);
             for (greenlet_impl* g = live_newest; g != nullptr; g = g->live_next) {
                 if (g == current || g->survived_kill) continue;
-                // A greenlet at zero references is on its way to the remote queue: skip it here.
+                // A greenlet at zero references is on its way to the remote queue (its last
+                // handle is being dropped on another thread): wait for it to arrive there.
                 std::size_t refs = g->references.load(std::memory_order_relaxed);
                 while (refs != 0 && !g->references.compare_exchange_weak(refs, refs + 1)) {
                 }
-                if (refs != 0) victims.push_back(g);
+                if (refs != 0) {
+                    victims.push_back(g);
+                } else if (!g->pending_kill) {
+                    ++in_flight;
+                }
             }
         }
-        bool pending = needs_attention.load(std::memory_order_relaxed);
-        if (victims.empty() && !pending) break;
+        bool pending = needs_attention.load(std::memory_order_acquire);
+        if (victims.empty() && !pending) {
+            if (in_flight == 0) break;
+            std::this_thread::yield();
+            continue;
+        }
         for (greenlet_impl* g : victims) {
             if (g->state == greenlet_state::started) kill_from_here(*this, g);
             release(g);

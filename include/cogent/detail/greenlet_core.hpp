@@ -29,16 +29,27 @@ struct thread_state;
 // Describes a value that lives in the sender's frame.
 struct payload {
     const std::type_info* type = nullptr;  // nullptr: nothing was sent
-    void* object = nullptr;
-    void (*box)(void* object, switch_value& into) = nullptr;  // moves it into a switch_value
-    void (*destroy)(void* object) noexcept = nullptr;         // ends its lifetime
+    void* object = nullptr;                // the value
+    void* holder = nullptr;                // what owns it: the value itself, or a switch_value
+    void (*box)(void* holder, switch_value& into) = nullptr;  // moves it into a switch_value
+    void (*destroy)(void* holder) noexcept = nullptr;         // ends the holder's lifetime
 };
 
 template <class T>
 payload payload_of(T& object) noexcept {
-    return payload{&typeid(T), &object,
+    return payload{&typeid(T), &object, &object,
                    [](void* o, switch_value& into) { into.emplace<T>(std::move(*static_cast<T*>(o))); },
                    [](void* o) noexcept { static_cast<T*>(o)->~T(); }};
+}
+
+// A switch_value is sent as what it holds, so that a value received dynamically can be passed on
+// and taken by its real type.
+inline payload payload_of(switch_value& held) noexcept {
+    auto destroy = [](void* h) noexcept { static_cast<switch_value*>(h)->~switch_value(); };
+    if (held.empty()) return payload{nullptr, nullptr, &held, nullptr, destroy};
+    return payload{&held.type(), held.data(), &held,
+                   [](void* h, switch_value& into) { into = std::move(*static_cast<switch_value*>(h)); },
+                   destroy};
 }
 
 // What travels through a context jump.
@@ -66,7 +77,8 @@ struct outgoing;
 template <>
 struct outgoing<> {
     payload describe() noexcept { return {}; }
-    static const std::type_info& type() noexcept { return typeid(void); }
+    static const std::type_info& static_type() noexcept { return typeid(void); }
+    const std::type_info& type() const noexcept { return typeid(void); }
 };
 template <class A>
 struct outgoing<A> {
@@ -74,7 +86,14 @@ struct outgoing<A> {
     explicit outgoing(U&& u) : value(std::forward<U>(u)) {}
     A value;
     payload describe() noexcept { return payload_of(value); }
-    static const std::type_info& type() noexcept { return typeid(A); }
+    static const std::type_info& static_type() noexcept { return typeid(A); }
+    const std::type_info& type() const noexcept {
+        if constexpr (std::is_same_v<A, switch_value>) {
+            return value.type();  // what it holds (typeid(void) when empty)
+        } else {
+            return typeid(A);
+        }
+    }
 };
 template <class A, class B, class... C>
 struct outgoing<A, B, C...> {
@@ -82,8 +101,13 @@ struct outgoing<A, B, C...> {
     explicit outgoing(U&&... u) : value(std::forward<U>(u)...) {}
     std::tuple<A, B, C...> value;
     payload describe() noexcept { return payload_of(value); }
-    static const std::type_info& type() noexcept { return typeid(std::tuple<A, B, C...>); }
+    static const std::type_info& static_type() noexcept { return typeid(std::tuple<A, B, C...>); }
+    const std::type_info& type() const noexcept { return typeid(std::tuple<A, B, C...>); }
 };
+
+// Throws the switch_type_error (or, for another thread's greenlet, the greenlet_error) for a
+// value that `target` cannot take.
+[[noreturn]] void refuse_switch(const greenlet_impl* target, const std::type_info& sent);
 
 // The core of every switch: hands `out` to `target` (or to its first live ancestor, starting it
 // if it has not started) and suspends the current greenlet, recording that it expects `expect`

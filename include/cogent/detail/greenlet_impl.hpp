@@ -147,7 +147,7 @@ template <class R>
         finish_receive(m);
     } else if constexpr (std::is_same_v<R, switch_value>) {
         switch_value v;
-        if (m->value.type != nullptr) m->value.box(m->value.object, v);
+        if (m->value.type != nullptr) m->value.box(m->value.holder, v);
         finish_receive(m);
         return v;
     } else {
@@ -171,7 +171,7 @@ struct arguments_of_call {
         if constexpr (sizeof...(P) == 0) {
             return &typeid(void);
         } else if constexpr (sizeof...(P) == 1) {
-            return &typeid(std::tuple_element_t<0, tuple>);
+            return expectation_of<std::tuple_element_t<0, tuple>>();  // a switch_value takes anything
         } else {
             return &typeid(tuple);
         }
