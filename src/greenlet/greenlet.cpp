@@ -70,6 +70,9 @@ void call_trace(thread_state& ts, trace_event event, greenlet_impl* origin, gree
 
 void start(thread_state& ts, greenlet_impl* g) {
     g->stack = ts.stacks.take(g->stack_size);
+    // Cached or freshly mapped, the range may carry ASan poison from an earlier greenlet's frames
+    // (ASan does not clear it on munmap, and a new mapping can land on the same addresses).
+    sanitizer_forget_frames(g->stack);
     g->context = cogent_context_make(g->stack.top(), g->stack.usable(), greenlet_entry);
     g->sanitizer_stack_bottom = g->stack.bottom();
     g->sanitizer_stack_size = g->stack.usable();

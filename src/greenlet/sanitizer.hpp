@@ -45,8 +45,8 @@ inline void sanitizer_arrived([[maybe_unused]] void* fake_stack, [[maybe_unused]
 #endif
 }
 
-// A reused stack still carries the redzones of its last greenlet's frames that never returned
-// (the final switch leaves them in place). Clear them, or the next greenlet trips over them.
+// A stack may still carry the redzones of an earlier greenlet's frames that never returned (the
+// final switch leaves them in place). Clear them, or the next greenlet trips over them.
 inline void sanitizer_forget_frames([[maybe_unused]] const stack_region& stack) noexcept {
 #ifdef COGENT_ASAN
     __asan_unpoison_memory_region(stack.bottom(), stack.usable());

@@ -17,7 +17,6 @@
 // MAP_NORESERVE: only touched pages cost memory, and a million 64 KiB stacks must not be charged
 // 64 GiB of commit. MADV_NOHUGEPAGE: a huge page would make each touched stack cost 2 MiB.
 #include "greenlet/stack.hpp"
-#include "greenlet/sanitizer.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -294,7 +293,6 @@ stack_region stack_cache::take(std::size_t usable) {
             stack_region stack = b.stacks.back();
             b.stacks.pop_back();
             --cached_;
-            sanitizer_forget_frames(stack);
             return stack;
         }
     }
