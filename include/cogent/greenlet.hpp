@@ -96,13 +96,15 @@ public:
     template <class R = void, class... A>
     [[gnu::always_inline]] R switch_to(A&&... args) const {
         detail::greenlet_impl* target = checked();
-        // Refuse a value the target cannot take before the arguments are moved from, so that
-        // a refused std::move(x) leaves x as it was.
-        if constexpr (!(std::is_same_v<std::decay_t<A>, switch_value> || ...)) {
+        constexpr bool forwards_dynamic_type = (std::is_same_v<std::decay_t<A>, switch_value> || ...);
+        if constexpr (!forwards_dynamic_type) {
+            // Refuse a value the target cannot take before the arguments are moved from, so that
+            // a refused std::move(x) leaves x as it was. (A dead target passes the switch to an
+            // ancestor, and a greenlet switching to itself gets its value back, whatever it
+            // expected: switch_core judges those.)
             const std::type_info& sent = detail::outgoing<std::decay_t<A>...>::static_type();
-            if (target->expecting != nullptr && target->state != detail::greenlet_state::dead &&
-                *target->expecting != sent) [[unlikely]] {
-                // (A greenlet switching to itself gets its value back, whatever it expected.)
+            if (target->expecting != nullptr && *target->expecting != sent &&
+                target->state != detail::greenlet_state::dead) [[unlikely]] {
                 if (detail::tls_switch == nullptr || target != detail::tls_switch->current) {
                     detail::refuse_switch(target, sent);
                 }
@@ -111,7 +113,8 @@ public:
         detail::outgoing<std::decay_t<A>...> value(std::forward<A>(args)...);
         detail::message out;
         out.value = value.describe();
-        detail::message* in = detail::switch_fast(target, out, value.type(), detail::expectation_of<R>());
+        detail::message* in = detail::switch_fast<!forwards_dynamic_type>(target, out, value.type(),
+                                                                           detail::expectation_of<R>());
         return detail::receive<R>(in);
     }
 

@@ -214,8 +214,10 @@ struct call_signature<R (*)(P...) noexcept> : call_signature<R (*)(P...)> {};
 // switch_core. Being inline matters beyond saving a call: the jump leaves the return-stack
 // predictor one entry out of step (it ends with jmp, not ret), so every return made after a
 // switch from a frame entered before it mispredicts; here there are none.
+// `type_checked`: the caller has already checked `sent` against the target's expectation.
+template <bool type_checked>
 [[gnu::always_inline]] inline message* switch_fast(greenlet_impl* target, message& out, const std::type_info& sent,
-                            const std::type_info* expect) {
+                                                   const std::type_info* expect) {
 #if defined(__SANITIZE_ADDRESS__)
     return switch_core(target, out, expect);
 #elif defined(__has_feature)
@@ -226,7 +228,7 @@ struct call_signature<R (*)(P...) noexcept> : call_signature<R (*)(P...)> {};
     switch_state* ts = tls_switch;
     if (ts == nullptr || ts->tracing || ts->needs_attention.load(std::memory_order_relaxed) ||
         target->state != greenlet_state::started || target->thread_id != ts->id || target == ts->current ||
-        (target->expecting != nullptr && *target->expecting != sent)) [[unlikely]] {
+        (!type_checked && target->expecting != nullptr && *target->expecting != sent)) [[unlikely]] {
         return switch_core(target, out, expect);
     }
     greenlet_impl* self = ts->current;
