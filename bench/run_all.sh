@@ -15,13 +15,16 @@ cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build-bench}
 
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DCOGENT_BUILD_TESTS=OFF "$@" >/dev/null
-make -C "$build_dir" -j2 bench_switch bench_create bench_memory >/dev/null
+make -C "$build_dir" -j2 bench_switch bench_create bench_memory bench_fpu_control >/dev/null
 
 echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs"
 echo "== compiler: $(grep -m1 '^CMAKE_CXX_COMPILER:' "$build_dir/CMakeCache.txt" | cut -d= -f2)"
 echo
 echo "== $build_dir/bench/bench_switch"
 "$build_dir/bench/bench_switch"
+echo
+echo "== $build_dir/bench/bench_fpu_control"
+"$build_dir/bench/bench_fpu_control"
 echo
 echo "== $build_dir/bench/bench_create"
 "$build_dir/bench/bench_create"
