@@ -1,4 +1,6 @@
-// The greenlet switch: how control and a value pass from one greenlet to another.
+// The greenlet switch: how control and a value pass from one greenlet to another. The common case
+// (a started greenlet of this thread that takes what is sent) is switch_fast, inline in
+// include/cogent/detail/greenlet_impl.hpp; this file is the general path, which both keep in step.
 //
 // Invariants:
 // - thread_state::current is the greenlet whose code is running. The sender sets it to the
