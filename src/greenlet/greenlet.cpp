@@ -107,26 +107,41 @@ void check_thread(const thread_state& ts, const greenlet_impl* target) {
 
 }  // namespace
 
-message* switch_core(greenlet_impl* target, message& out, const std::type_info* expect) {
-    thread_state& ts = this_thread();
+namespace {
+
+// What every switch does first: kill what is queued, name the sender, refuse other threads.
+greenlet_impl* begin_switch(thread_state& ts, greenlet_impl* target, message& out) {
     if (ts.needs_attention.load(std::memory_order_relaxed)) [[unlikely]] process_pending_kills(ts);
-    greenlet_impl* self = ts.current;
-    out.from = self;
+    out.from = ts.current;
     check_thread(ts, target);
+    return ts.current;
+}
+
+// What every switch does last: a dead target passes the message to its first live ancestor, a
+// greenlet switching to itself gets it straight back, the receiver must take what is sent, and
+// an unstarted receiver is started.
+message* deliver(thread_state& ts, greenlet_impl* target, message& out, const std::type_info* expect,
+                 trace_event event) {
+    greenlet_impl* self = ts.current;
     target = first_live(target);
-    if (target == self) return &out;  // switching to yourself hands the value straight back
+    if (target == self) return &out;
     if (!accepts(target, out)) [[unlikely]] throw_mismatch(target, out);
     if (target->state == greenlet_state::unstarted) start(ts, target);
-    return jump(ts, self, target, out, expect, trace_event::switched);
+    return jump(ts, self, target, out, expect, event);
+}
+
+}  // namespace
+
+message* switch_core(greenlet_impl* target, message& out, const std::type_info* expect) {
+    thread_state& ts = this_thread();
+    begin_switch(ts, target, out);
+    return deliver(ts, target, out, expect, trace_event::switched);
 }
 
 message* throw_core(greenlet_impl* target, message& out, const std::type_info* expect,
                     greenlet_exit& exit_value) {
     thread_state& ts = this_thread();
-    if (ts.needs_attention.load(std::memory_order_relaxed)) [[unlikely]] process_pending_kills(ts);
-    greenlet_impl* self = ts.current;
-    out.from = self;
-    check_thread(ts, target);
+    greenlet_impl* self = begin_switch(ts, target, out);
     if (target->state == greenlet_state::unstarted) {
         // It dies without running, and its parent hears of it as if the function had raised the
         // error: greenlet_exit arrives as a value, anything else as an exception. Whoever hears
@@ -148,11 +163,7 @@ message* throw_core(greenlet_impl* target, message& out, const std::type_info* e
         target->discard_function();
         target = receiver;
     }
-    target = first_live(target);
-    if (target == self) return &out;
-    if (!accepts(target, out)) [[unlikely]] throw_mismatch(target, out);
-    if (target->state == greenlet_state::unstarted) start(ts, target);
-    return jump(ts, self, target, out, expect, trace_event::thrown);
+    return deliver(ts, target, out, expect, trace_event::thrown);
 }
 
 // Uninstrumented like greenlet_function::run, for the same reason: `failure` is read by the
@@ -203,10 +214,7 @@ void finish_receive_slow(message* m) noexcept {
     if (from != ts.current && from->state == greenlet_state::started && !from->pending_kill &&
         from->references.load(std::memory_order_acquire) == 0) {
         // It dropped its last reference to itself while running and then switched away.
-        from->pending_kill = true;
-        from->pending_next = ts.pending_kills;
-        ts.pending_kills = from;
-        ts.needs_attention.store(true, std::memory_order_relaxed);
+        queue_kill(ts, from);
     }
 }
 

@@ -34,7 +34,6 @@ greenlet_impl::greenlet_impl(greenlet_impl* parent_greenlet, const std::type_inf
       id(new_greenlet_id()) {
     thread_state& ts = this_thread();
     thread_id = ts.id;
-    thread = &ts;
     if (options.name != nullptr && !options.name->empty()) name = *options.name;
     retain(parent);
 }
@@ -43,9 +42,12 @@ greenlet_impl::greenlet_impl(thread_state* owner)
     : state(greenlet_state::started),
       is_main(true),
       thread_id(owner->id),
-      thread(owner),
       id(new_greenlet_id()),
       name("main") {}
+
+std::string display_name(const greenlet_impl* g) {
+    return g->name.empty() ? "greenlet-" + std::to_string(g->id) : g->name;
+}
 
 greenlet_impl::~greenlet_impl() {
     destroy_locals(this);
@@ -123,10 +125,7 @@ void greenlet::set_parent(const greenlet& new_parent) {
     if (old != nullptr) detail::release(old);
 }
 
-std::string greenlet::name() const {
-    const detail::greenlet_impl* g = checked();
-    return g->name.empty() ? "greenlet-" + std::to_string(g->id) : g->name;
-}
+std::string greenlet::name() const { return detail::display_name(checked()); }
 
 void greenlet::set_name(std::string new_name) { checked()->name = std::move(new_name); }
 

@@ -7,13 +7,7 @@
 
 #include "cogent/detail/greenlet_impl.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define COGENT_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define COGENT_ASAN 1
-#endif
-#endif
+#include "cogent/detail/config.hpp"
 
 #ifdef COGENT_ASAN
 #include <sanitizer/asan_interface.h>

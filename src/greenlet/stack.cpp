@@ -5,18 +5,18 @@
 // VMAs, provided the guard does not split the mapping. MADV_GUARD_INSTALL (Linux 6.13) installs
 // guard markers in the page tables without splitting anything; an mprotect'd guard page splits
 // every stack into two VMAs and vm.max_map_count (65530 by default) then caps a process at about
-// 32,700 stacks. So: MADV_GUARD_INSTALL where the kernel has it, mprotect otherwise, and if the
-// kernel refuses even that (the map count is exhausted), we say so once and go on without a
-// guard for that stack rather than fail.
+// 32,700 stacks. So: MADV_GUARD_INSTALL where the kernel has it, mprotect otherwise.
 //
-// mprotect guards are budgeted: they may use up to half of vm.max_map_count, leaving the rest to
-// the program (malloc, threads, libraries all need mappings too). Beyond the budget, or when the
-// kernel refuses a mapping, a new stack is carved from a shared mapping of many stacks, without
-// a guard, and that is said once on stderr. Such stacks go back to a free list of their own rather than to munmap.
+// mprotect guards are budgeted: they may use up to half of vm.max_map_count (a quarter as many
+// stacks), leaving the rest to the program (malloc, threads, libraries all need mappings too).
+// Beyond the budget, or when the kernel refuses a mapping, a new stack is carved from a shared
+// mapping of many stacks, without a guard, and that is said once on stderr (shared_stacks.cpp).
 //
 // MAP_NORESERVE: only touched pages cost memory, and a million 64 KiB stacks must not be charged
 // 64 GiB of commit. MADV_NOHUGEPAGE: a huge page would make each touched stack cost 2 MiB.
 #include "greenlet/stack.hpp"
+
+#include "cogent/detail/config.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -43,14 +43,8 @@ namespace {
 
 constexpr std::size_t minimum_stack = 16 * 1024;
 
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef COGENT_ASAN
 constexpr std::size_t sanitizer_stack_factor = 4;  // redzones make AddressSanitizer frames larger
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr std::size_t sanitizer_stack_factor = 4;
-#else
-constexpr std::size_t sanitizer_stack_factor = 1;
-#endif
 #else
 constexpr std::size_t sanitizer_stack_factor = 1;
 #endif
@@ -81,7 +75,6 @@ guard_method choose_method() noexcept {
     return works ? guard_method::madvise_guard : guard_method::mprotect;
 }
 
-std::once_flag shared_mapping_warning;
 std::atomic<std::size_t> split_guards{0};
 
 // How many mprotect-guarded stacks the process may have: each costs about two kernel mappings.
@@ -96,74 +89,6 @@ std::size_t split_guard_budget() noexcept {
         return max_map_count / 4;
     }();
     return budget;
-}
-
-// Unguarded stacks carved from shared mappings, for when the kernel has no mappings left.
-struct shared_stacks {
-    static constexpr std::size_t per_mapping = 64;
-    std::mutex mutex;
-    std::vector<std::pair<std::size_t, std::vector<std::byte*>>> free;  // by usable size
-
-    std::vector<std::byte*>& free_of(std::size_t usable) {
-        for (auto& entry : free) {
-            if (entry.first == usable) return entry.second;
-        }
-        free.emplace_back(usable, std::vector<std::byte*>{});
-        return free.back().second;
-    }
-};
-
-shared_stacks& shared() {
-    static auto* stacks = new shared_stacks;  // outlives every thread's stack cache
-    return *stacks;
-}
-
-stack_region carve_shared_stack(std::size_t usable, int refusal) {
-    std::call_once(shared_mapping_warning, [refusal] {
-        std::fprintf(stderr,
-                     "cogent: no memory mappings left for guarded greenlet stacks (%s; without "
-                     "MADV_GUARD_INSTALL each guard costs a mapping and vm.max_map_count caps them); "
-                     "further greenlet stacks share mappings and have no guard page\n",
-                     refusal == ENOMEM ? "mapping budget used" : std::strerror(refusal));
-    });
-    shared_stacks& stacks = shared();
-    std::lock_guard lock(stacks.mutex);
-    std::vector<std::byte*>& free = stacks.free_of(usable);
-    if (free.empty()) {
-        std::size_t bytes = usable * shared_stacks::per_mapping;
-        void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-        if (memory == MAP_FAILED) {
-            throw std::system_error(errno, std::generic_category(),
-                                    "cogent: cannot map greenlet stacks of " + std::to_string(usable) + " bytes");
-        }
-        madvise(memory, bytes, MADV_NOHUGEPAGE);
-        free.reserve(free.size() + shared_stacks::per_mapping);
-        for (std::size_t i = 0; i < shared_stacks::per_mapping; ++i) {
-            free.push_back(static_cast<std::byte*>(memory) + i * usable);
-        }
-    }
-    stack_region stack;
-    stack.base = free.back();
-    free.pop_back();
-    stack.size = usable;
-    stack.guard = 0;
-    stack.shared_mapping = true;
-#ifdef COGENT_HAVE_VALGRIND
-    stack.valgrind_id = VALGRIND_STACK_REGISTER(stack.bottom(), stack.top());
-#endif
-    return stack;
-}
-
-void return_shared_stack(stack_region& stack) noexcept {
-    madvise(stack.base, stack.size, MADV_DONTNEED);
-    shared_stacks& stacks = shared();
-    std::lock_guard lock(stacks.mutex);
-    try {
-        stacks.free_of(stack.size).push_back(stack.base);
-    } catch (...) {
-        // Without room to remember it, the range stays mapped and unused; its memory is returned.
-    }
 }
 
 // Returns 0, or the errno of the kernel's refusal.
@@ -261,11 +186,7 @@ stack_region map_stack(std::size_t usable) {
 void unmap_stack(stack_region& stack) noexcept {
     if (stack.base == nullptr) return;
     if (stack.shared_mapping) {
-#ifdef COGENT_HAVE_VALGRIND
-        VALGRIND_STACK_DEREGISTER(stack.valgrind_id);
-#endif
         return_shared_stack(stack);
-        stack = stack_region{};
         return;
     }
 #ifdef COGENT_HAVE_VALGRIND

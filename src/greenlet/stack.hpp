@@ -35,6 +35,13 @@ stack_region map_stack(std::size_t usable);
 // returned with MADV_DONTNEED instead and the address range kept for reuse.
 void unmap_stack(stack_region& stack) noexcept;
 
+// The last resort, in shared_stacks.cpp: an unguarded stack carved from a mapping shared with
+// other stacks, after the kernel refused a guarded one with `refusal` (an errno). Says once on
+// stderr that stacks go unguarded from now on.
+stack_region carve_shared_stack(std::size_t usable, int refusal);
+// Returns such a stack to the shared free list, giving its memory back.
+void return_shared_stack(stack_region& stack) noexcept;
+
 // Stacks of this thread that are free for reuse. Bounded: beyond the bound, stacks are unmapped.
 class stack_cache {
 public:

@@ -36,13 +36,6 @@ registry& threads() {
     return *r;
 }
 
-// Greenlets whose last reference was dropped on another thread, per owner thread; guarded by
-// the registry mutex.
-std::unordered_map<thread_state*, std::vector<greenlet_impl*>>& remote_kills() {
-    static auto* kills = new std::unordered_map<thread_state*, std::vector<greenlet_impl*>>;
-    return *kills;
-}
-
 // A thread's main greenlet: it runs on the thread's own stack and has no function.
 struct main_greenlet final : greenlet_impl {
     using greenlet_impl::greenlet_impl;
@@ -59,8 +52,15 @@ struct state_owner {
 };
 thread_local state_owner owner;
 
+// Queues a greenlet on one of a thread's kill lists.
+void push_pending(greenlet_impl*& list, greenlet_impl* g) noexcept {
+    g->pending_kill = true;
+    g->pending_next = list;
+    list = g;
+}
+
 void report_exception(const char* what_happened, const greenlet_impl* g) noexcept {
-    std::string name = g->name.empty() ? "greenlet-" + std::to_string(g->id) : g->name;
+    std::string name = display_name(g);
     try {
         throw;
     } catch (const std::exception& e) {
@@ -87,7 +87,6 @@ thread_state::thread_state() {
 }
 
 thread_state::~thread_state() {
-    exiting = true;
     tracing = false;
     trace = nullptr;
     // Kill until nothing is left alive but the greenlet ending the thread: a dying greenlet's
@@ -126,7 +125,6 @@ thread_state::~thread_state() {
     {
         std::lock_guard lock(threads().mutex);
         threads().threads.erase(id);
-        remote_kills().erase(this);
     }
     // The main greenlet's locals die with the thread.
     destroy_locals(main);
@@ -186,39 +184,31 @@ void kill_from_here(thread_state& ts, greenlet_impl* g) noexcept {
     if (old_parent != nullptr) release(old_parent);
     if (g->state != greenlet_state::dead && !g->survived_kill) {
         g->survived_kill = true;
-        std::string name = g->name.empty() ? "greenlet-" + std::to_string(g->id) : g->name;
         std::fprintf(stderr, "cogent: greenlet '%s' caught greenlet_exit and lived on; it is left "
-                             "suspended and its stack is not reclaimed\n", name.c_str());
+                             "suspended and its stack is not reclaimed\n", display_name(g).c_str());
     }
+}
+
+void queue_kill(thread_state& ts, greenlet_impl* g) noexcept {
+    push_pending(ts.pending_kills, g);
+    ts.needs_attention.store(true, std::memory_order_relaxed);
 }
 
 void process_pending_kills(thread_state& ts) noexcept {
     ts.needs_attention.store(false, std::memory_order_relaxed);
-    std::vector<greenlet_impl*> victims;
-    while (ts.pending_kills != nullptr) {
-        greenlet_impl* g = ts.pending_kills;
-        ts.pending_kills = g->pending_next;
-        g->pending_next = nullptr;
-        g->pending_kill = false;
-        try {
-            victims.push_back(g);
-        } catch (...) {
-        }
-    }
+    greenlet_impl* victims = ts.pending_kills;
+    ts.pending_kills = nullptr;
     {
         std::lock_guard lock(threads().mutex);
-        auto found = remote_kills().find(&ts);
-        if (found != remote_kills().end()) {
-            for (greenlet_impl* g : found->second) {
-                try {
-                    victims.push_back(g);
-                } catch (...) {
-                }
-            }
-            remote_kills().erase(found);
+        while (greenlet_impl* g = ts.remote_kills) {
+            ts.remote_kills = g->pending_next;
+            push_pending(victims, g);
         }
     }
-    for (greenlet_impl* g : victims) {
+    while (greenlet_impl* g = victims) {
+        victims = g->pending_next;
+        g->pending_next = nullptr;
+        g->pending_kill = false;
         // Nobody refers to it, so nobody else can be touching it: hold it while it dies.
         g->references.fetch_add(1, std::memory_order_relaxed);
         if (g->state == greenlet_state::started && g != ts.current) kill_from_here(ts, g);
@@ -254,12 +244,8 @@ void release(greenlet_impl* g) noexcept {
                              "thread ended; it is leaked\n");
         return;
     }
-    try {
-        remote_kills()[found->second].push_back(g);
-        found->second->needs_attention.store(true, std::memory_order_release);
-    } catch (...) {
-        std::fputs("cogent: out of memory queueing a greenlet to be killed; it is leaked\n", stderr);
-    }
+    push_pending(found->second->remote_kills, g);
+    found->second->needs_attention.store(true, std::memory_order_release);
 }
 
 void destroy_impl(greenlet_impl* g) noexcept {

@@ -24,14 +24,17 @@ struct thread_state : switch_state {
     greenlet_impl* live_newest = nullptr;
     std::size_t live_count = 0;
 
-    // Suspended greenlets whose last reference went away while they were running; killed at the
-    // next switch on this thread (needs_attention is set). Linked through pending_next.
+    // Suspended greenlets nobody refers to any more, to be killed at the next switch on this thread
+    // (needs_attention is set). Both lists are linked through pending_next, so queueing allocates
+    // nothing. pending_kills: those that dropped their last handle to themselves while running;
+    // only this thread touches it. remote_kills: those whose last handle was dropped on another
+    // thread; guarded by the thread registry's mutex.
     greenlet_impl* pending_kills = nullptr;
+    greenlet_impl* remote_kills = nullptr;
 
     greenlet::trace_function trace;
 
     stack_cache stacks;
-    bool exiting = false;
 };
 
 // This thread's state, or nullptr before its first use (or after the thread's end).
@@ -53,6 +56,9 @@ void unlink_live(thread_state& ts, greenlet_impl* g) noexcept;
 // greenlet) on stderr if it survives or raises something else.
 void kill_from_here(thread_state& ts, greenlet_impl* g) noexcept;
 
+// The name shown in reports: its own, or "greenlet-<id>".
+std::string display_name(const greenlet_impl* g);
+
 // Ends a greenlet's locals (in die(), on its own stack, and for a main greenlet at thread exit).
 void destroy_locals(greenlet_impl* g) noexcept;
 // Frees a greenlet nobody refers to any more; it must not be running or suspended.
@@ -60,6 +66,9 @@ void destroy_impl(greenlet_impl* g) noexcept;
 
 // Whether the thread with this id still has its greenlet state (has not ended).
 bool thread_alive(std::uint64_t id) noexcept;
+
+// Queues a greenlet of this thread that nobody refers to, to be killed at the next switch.
+void queue_kill(thread_state& ts, greenlet_impl* g) noexcept;
 
 // Kills the greenlets queued in pending kills.
 void process_pending_kills(thread_state& ts) noexcept;

@@ -9,20 +9,14 @@
 
 #include "greenlet/stack.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
+#include "cogent/detail/config.hpp"
 
 namespace {
 
 // AddressSanitizer's detect_stack_use_after_return maps a fake stack of megabytes per greenlet,
 // each its own mapping: tens of thousands of greenlets exhaust the address-space mappings for
 // reasons that are ASan's, not ours. The counting tests run in the plain builds.
-#ifdef UNDER_ASAN
+#ifdef COGENT_ASAN
 #define SKIP_UNDER_ASAN() GTEST_SKIP() << "ASan's per-fiber fake stacks cost a mapping each"
 #else
 #define SKIP_UNDER_ASAN() (void)0

@@ -11,22 +11,9 @@
 #include <type_traits>
 #include <utility>
 
+#include "cogent/detail/config.hpp"
 #include "cogent/detail/context_jump.hpp"
 #include "cogent/detail/greenlet_core.hpp"
-
-// A finishing greenlet's last message and return value live in greenlet_function::run's frame
-// and are read by the receiver after the switch. Under AddressSanitizer's
-// detect_stack_use_after_return, instrumented locals live on a per-greenlet fake stack that ASan
-// frees at that very switch; keeping run() uninstrumented keeps them on the real stack, which
-// the receiver releases itself once it has read them.
-#if defined(__has_attribute)
-#if __has_attribute(no_sanitize)
-#define COGENT_LOCALS_ON_REAL_STACK __attribute__((no_sanitize("address")))
-#endif
-#endif
-#ifndef COGENT_LOCALS_ON_REAL_STACK
-#define COGENT_LOCALS_ON_REAL_STACK
-#endif
 
 namespace cogent::detail {
 
@@ -47,7 +34,7 @@ struct stack_region {
     std::size_t size = 0;
     std::size_t guard = 0;
     unsigned valgrind_id = 0;
-    bool shared_mapping = false;  // carved from a shared, unguarded mapping (see stack.cpp)
+    bool shared_mapping = false;  // carved from a shared, unguarded mapping (shared_stacks.cpp)
     bool split_guard = false;     // its guard is an mprotect'd page, which costs a kernel mapping
     std::byte* top() const noexcept { return base + size; }
     std::byte* bottom() const noexcept { return base + guard; }
@@ -77,8 +64,8 @@ struct greenlet_options_view {
 struct greenlet_impl {
     // A greenlet of the current thread, not yet started, whose first switch must carry `expects`.
     greenlet_impl(greenlet_impl* parent, const std::type_info* expects, greenlet_options_view options);
-    // The main greenlet of the thread that owns `thread`.
-    explicit greenlet_impl(thread_state* thread);
+    // The main greenlet of the thread whose state is `owner`.
+    explicit greenlet_impl(thread_state* owner);
     greenlet_impl(const greenlet_impl&) = delete;
     greenlet_impl& operator=(const greenlet_impl&) = delete;
     virtual ~greenlet_impl();
@@ -97,8 +84,7 @@ struct greenlet_impl {
     bool survived_kill = false;                 // it refused to die once; never retried silently
     int saved_errno = 0;
     exception_globals saved_exceptions{};
-    std::uint64_t thread_id = 0;
-    thread_state* thread = nullptr;  // dereferenced only on its own thread while it lives
+    std::uint64_t thread_id = 0;     // the owning thread (thread_state::id, never reused)
     greenlet_impl* parent = nullptr; // an owned reference; null only for a main greenlet
     greenlet_impl* live_previous = nullptr;  // links in the thread's list of started, live greenlets
     greenlet_impl* live_next = nullptr;
@@ -128,7 +114,6 @@ inline bool sender_needs_attention(const message* m) noexcept {
 // Releases what a finished sender left behind once the receiver has taken its value.
 void finish_receive_slow(message* m) noexcept;
 
-inline bool sender_needs_attention(const message* m) noexcept;
 inline void finish_receive(message* m) noexcept {
     if (sender_needs_attention(m)) finish_receive_slow(m);
 }
@@ -218,12 +203,8 @@ struct call_signature<R (*)(P...) noexcept> : call_signature<R (*)(P...)> {};
 template <bool type_checked>
 [[gnu::always_inline]] inline message* switch_fast(greenlet_impl* target, message& out, const std::type_info& sent,
                                                    const std::type_info* expect) {
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef COGENT_ASAN
     return switch_core(target, out, expect);
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-    return switch_core(target, out, expect);
-#endif
 #endif
     switch_state* ts = tls_switch;
     if (ts == nullptr || ts->tracing || ts->needs_attention.load(std::memory_order_relaxed) ||
