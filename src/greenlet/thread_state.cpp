@@ -86,19 +86,17 @@ thread_state::thread_state() {
     current = main;
 }
 
-thread_state::~thread_state() {
-    tracing = false;
-    trace = nullptr;
+void kill_all_but_current(thread_state& ts) noexcept {
     // Kill until nothing is left alive but the greenlet ending the thread: a dying greenlet's
     // cleanup may make or wake others.
     for (;;) {
-        process_pending_kills(*this);
+        process_pending_kills(ts);
         std::vector<greenlet_impl*> victims;
         std::size_t in_flight = 0;
         {
             std::lock_guard lock(threads().mutex);
-            for (greenlet_impl* g = live_newest; g != nullptr; g = g->live_next) {
-                if (g == current || g->survived_kill) continue;
+            for (greenlet_impl* g = ts.live_newest; g != nullptr; g = g->live_next) {
+                if (g == ts.current || g->survived_kill) continue;
                 // A greenlet at zero references is on its way to the remote queue (its last
                 // handle is being dropped on another thread): wait for it to arrive there.
                 std::size_t refs = g->references.load(std::memory_order_relaxed);
@@ -111,17 +109,23 @@ thread_state::~thread_state() {
                 }
             }
         }
-        bool pending = needs_attention.load(std::memory_order_acquire);
+        bool pending = ts.needs_attention.load(std::memory_order_acquire);
         if (victims.empty() && !pending) {
             if (in_flight == 0) break;
             std::this_thread::yield();
             continue;
         }
         for (greenlet_impl* g : victims) {
-            if (g->state == greenlet_state::started) kill_from_here(*this, g);
+            if (g->state == greenlet_state::started) kill_from_here(ts, g);
             release(g);
         }
     }
+}
+
+thread_state::~thread_state() {
+    tracing = false;
+    trace = nullptr;
+    kill_all_but_current(*this);
     {
         std::lock_guard lock(threads().mutex);
         threads().threads.erase(id);

@@ -67,6 +67,11 @@ void destroy_impl(greenlet_impl* g) noexcept;
 // Whether the thread with this id still has its greenlet state (has not ended).
 bool thread_alive(std::uint64_t id) noexcept;
 
+// Kills every suspended greenlet of the thread except the current one, newest first, until none
+// is left (a dying greenlet's cleanup may make or wake others). Used at thread exit, and by the
+// hub before it frees what parked greenlets still point into.
+void kill_all_but_current(thread_state& ts) noexcept;
+
 // Queues a greenlet of this thread that nobody refers to, to be killed at the next switch.
 void queue_kill(thread_state& ts, greenlet_impl* g) noexcept;
 

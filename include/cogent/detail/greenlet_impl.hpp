@@ -97,6 +97,11 @@ struct greenlet_impl {
     local_table* locals = nullptr;
     const void* sanitizer_stack_bottom = nullptr;  // the bounds AddressSanitizer is told about
     std::size_t sanitizer_stack_size = 0;
+    // Owned by the hub layer (src/hub/), kept here so that finding them costs no lookup: the
+    // waiter this greenlet is parked on, if any, and an exception (a kill, an expired timeout) to
+    // raise in it at its next blocking point.
+    void* parked_on = nullptr;
+    std::exception_ptr pending_error;
 };
 
 void retain(greenlet_impl* g) noexcept;

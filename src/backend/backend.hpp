@@ -1,0 +1,66 @@
+// The contract between the hub and an I/O multiplexer. Not a public interface.
+//
+// The hub keeps, per fd, who waits to read and who waits to write. Whenever that changes it tells
+// the backend which events it now wants (set_interest); the backend decides when to tell the
+// kernel (it may be lazy: keep a registration nobody wants until an event shows it stale). poll()
+// blocks for at most the given time and reports each fd that has events; it may report events
+// nobody wants any more (the hub ignores them) but never misses one that is wanted.
+//
+// Edge-triggered backends (epoll_et) report an fd when it *becomes* ready. The contract with their
+// users: wait for readability only after a read returned EAGAIN (and likewise for writes), so an
+// edge that came before the wait has been consumed by the draining reads. The hub forgets edges
+// that arrive while nobody waits.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "cogent/hub.hpp"
+#include "cogent/time.hpp"
+
+namespace cogent::detail {
+
+enum io_event : unsigned {
+    io_readable = 1,
+    io_writable = 2,
+    io_failed = 4,  // error, hang-up or an invalid fd: wakes readers and writers alike
+};
+
+// Where poll() reports ready fds.
+class ready_sink {
+public:
+    virtual void on_ready(int fd, unsigned events) noexcept = 0;
+
+protected:
+    ~ready_sink() = default;
+};
+
+class backend {
+public:
+    virtual ~backend() = default;
+    virtual backend_kind kind() const noexcept = 0;
+
+    // Throws backend_error if this backend can never watch `fd` (select: fd >= FD_SETSIZE).
+    virtual void check_fd(int fd) const;
+    // The hub now wants `events` (io_readable | io_writable, or 0) for `fd`.
+    virtual void set_interest(int fd, unsigned events) = 0;
+    // `fd` is about to be closed: drop any registration, report nothing more for it.
+    virtual void forget(int fd) noexcept = 0;
+    // Waits at most `timeout` (zero: only looks; forever: as long as it takes) and reports ready fds
+    // to `sink`. Returns how many it reported. An interrupted wait (EINTR) reports nothing.
+    virtual std::size_t poll(duration timeout, ready_sink& sink) = 0;
+};
+
+// Makes a backend of this kind; throws backend_error if the system refuses it.
+std::unique_ptr<backend> make_backend(backend_kind kind);
+
+std::unique_ptr<backend> make_select_backend();
+std::unique_ptr<backend> make_poll_backend();
+std::unique_ptr<backend> make_epoll_backend(bool edge_triggered);
+std::unique_ptr<backend> make_io_uring_backend();
+
+// Milliseconds for poll(2)/epoll_wait(2): rounded up (a timer must never fire early), -1 for
+// forever, and clamped to what an int holds.
+int timeout_milliseconds(duration timeout) noexcept;
+
+}  // namespace cogent::detail

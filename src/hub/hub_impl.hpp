@@ -1,0 +1,119 @@
+// The whole of a thread's hub. Not a public interface. See hub.cpp for the loop.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "cogent/detail/hub_core.hpp"
+#include "cogent/greenlet.hpp"
+#include "cogent/hub.hpp"
+#include "cogent/waiter.hpp"
+#include "hub/timer_heap.hpp"
+
+namespace cogent {
+
+// How other threads reach a hub: jobs under a mutex and an eventfd to wake the hub's poll.
+struct hub_handle::channel {
+    std::mutex mutex;
+    std::vector<std::function<void()>> jobs;
+    bool open = true;
+    int event_fd = -1;
+    std::atomic<bool> signalled{false};
+    bool post(std::function<void()>&& job);
+};
+
+namespace detail {
+
+class monitor;
+// Stops the monitor's thread and frees it (monitor.cpp).
+struct monitor_deleter {
+    void operator()(monitor* m) const noexcept;
+};
+using monitor_ptr = std::unique_ptr<monitor, monitor_deleter>;
+
+class hub_impl final : public hub_core, private ready_sink {
+public:
+    explicit hub_impl(const hub_options& options);
+    ~hub_impl();
+    hub_impl(const hub_impl&) = delete;
+    hub_impl& operator=(const hub_impl&) = delete;
+
+    // This thread's hub, made (with options from the environment) on first use.
+    static hub_impl& current();
+    static hub_impl* existing() noexcept { return static_cast<hub_impl*>(tls_hub); }
+
+    // Timers; the node's `fire` runs in the hub.
+    void arm(timer_node& t, clock::time_point when) { timers_.arm(t, when); }
+    void disarm(timer_node& t) noexcept { timers_.disarm(t); }
+    std::size_t timer_count() const noexcept { return timers_.size(); }
+
+    // Makes `n` run after everything already ready.
+    void schedule(run_node& n) noexcept { ready.push_back(&n); }
+
+    // Parks the current greenlet on `w` (see waiter::wait). Not for the hub itself.
+    // `ready_at_once`: it is woken as it parks, so it runs again after everything already ready.
+    wake_reason park(waiter& w, clock::time_point deadline, bool ready_at_once = false);
+
+    // Waits until `fd` has `event` (io_readable or io_writable) or the deadline passes.
+    wake_reason wait_fd(int fd, unsigned event, clock::time_point deadline, const char* what);
+    // Wakes whoever waits on `fd` with wake_reason::closed and forgets it (before closing it).
+    void close_fd(int fd) noexcept;
+    std::size_t fd_waits() const noexcept { return fd_waits_; }
+
+    // Raises `error` in `g` at its next blocking point (now, if it is parked). The first pending
+    // error wins; false if one was already pending.
+    bool raise_in(greenlet_impl* g, std::exception_ptr error) noexcept;
+
+    // The idle waiters: woken when nothing else is ready (gevent.idle()).
+    wait_list idle_waiters;
+    // Work out elsewhere (keep_alive, thread-pool jobs) that will come back as a post.
+    std::size_t holds = 0;
+    bool shutting_down = false;
+
+    backend& io() noexcept { return *backend_; }
+    const hub_options& options() const noexcept { return options_; }
+    const std::shared_ptr<hub_handle::channel>& channel() const noexcept { return channel_; }
+    greenlet hub_greenlet_handle() const { return greenlet_; }
+
+    // Runs the loop; the hub greenlet's function.
+    void loop();
+
+private:
+    struct fd_watch {
+        waiter* reader = nullptr;
+        waiter* writer = nullptr;
+    };
+
+    void on_ready(int fd, unsigned events) noexcept override;
+    void run_ready();
+    void fire_due_timers();
+    void poll(duration timeout);
+    void run_posted_jobs();
+    bool nothing_can_wake() const noexcept;
+    void report_would_block_forever();
+    void abandon_everything() noexcept;
+    void update_interest(int fd);
+
+    hub_options options_;
+    greenlet greenlet_;
+    timer_heap timers_;
+    std::unique_ptr<backend> backend_;
+    std::vector<fd_watch> fds_;
+    std::size_t fd_waits_ = 0;
+    std::shared_ptr<hub_handle::channel> channel_;
+    clock::time_point last_poll_{};
+    monitor_ptr monitor_;
+};
+
+// Starts the blocked-hub monitor for `h` (monitor.cpp).
+monitor_ptr start_monitor(hub_impl& h, duration threshold);
+// The hub is about to block in poll (true) or has come back (false): the monitor ignores a hub that waits.
+void monitor_polling(monitor* m, bool polling) noexcept;
+
+}  // namespace detail
+}  // namespace cogent

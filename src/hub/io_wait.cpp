@@ -1,0 +1,107 @@
+// Waiting on file descriptors: the hub's per-fd table of waiting readers and writers.
+#include "cogent/io_wait.hpp"
+
+#include <cerrno>
+#include <string>
+
+#include "cogent/errors.hpp"
+#include "greenlet/thread_state.hpp"
+#include "hub/hub_impl.hpp"
+
+namespace cogent {
+namespace detail {
+
+wake_reason hub_impl::wait_fd(int fd, unsigned event, clock::time_point deadline, const char* what) {
+    backend_->check_fd(fd);
+    if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(static_cast<std::size_t>(fd) + 1);
+    waiter*& slot = event == io_readable ? fds_[fd].reader : fds_[fd].writer;
+    if (slot != nullptr) {
+        throw concurrent_wait_error("cogent: greenlet '" + display_name(slot->greenlet()) + "' is already waiting for fd " +
+                                    std::to_string(fd) + " to become " +
+                                    (event == io_readable ? "readable" : "writable") +
+                                    "; two greenlets cannot wait on one fd for the same event");
+    }
+    waiter w(what);
+    slot = &w;
+    ++fd_waits_;
+    struct unwatch {
+        hub_impl* h;
+        waiter* w;
+        int fd;
+        unsigned event;
+        ~unwatch() {
+            fd_watch& f = h->fds_[fd];
+            waiter*& mine = event == io_readable ? f.reader : f.writer;
+            if (mine != w) return;  // close_fd took it off already
+            mine = nullptr;
+            --h->fd_waits_;
+            try {
+                h->update_interest(fd);
+            } catch (...) {
+                report_error("hub", std::current_exception());
+            }
+        }
+    } guard{this, &w, fd, event};
+    update_interest(fd);
+    return park(w, deadline);
+}
+
+void hub_impl::update_interest(int fd) {
+    const fd_watch& f = fds_[fd];
+    backend_->set_interest(fd, (f.reader != nullptr ? io_readable : 0u) | (f.writer != nullptr ? io_writable : 0u));
+}
+
+void hub_impl::close_fd(int fd) noexcept {
+    // The woken waiters leave the table now, so that the fd's number, once reused, is free to
+    // wait on before they have run.
+    if (fd >= 0 && static_cast<std::size_t>(fd) < fds_.size()) {
+        for (waiter** slot : {&fds_[fd].reader, &fds_[fd].writer}) {
+            if (*slot == nullptr) continue;
+            (*slot)->wake(wake_reason::closed);
+            *slot = nullptr;
+            --fd_waits_;
+        }
+    }
+    backend_->forget(fd);
+}
+
+}  // namespace detail
+
+namespace {
+
+bool wait_for(int fd, unsigned event, duration timeout, std::error_code& ec) {
+    const char* what = event == detail::io_readable ? "fd readable" : "fd writable";
+    wake_reason reason =
+        detail::hub_impl::current().wait_fd(fd, event, deadline_after(timeout), what);
+    switch (reason) {
+        case wake_reason::ready: ec.clear(); return true;
+        case wake_reason::timed_out: ec = std::make_error_code(std::errc::timed_out); return false;
+        default: ec = std::make_error_code(std::errc::bad_file_descriptor); return false;
+    }
+}
+
+void wait_or_throw(int fd, unsigned event, duration timeout) {
+    std::error_code ec;
+    if (wait_for(fd, event, timeout, ec)) return;
+    if (ec == std::errc::timed_out) {
+        throw timeout_error(nullptr, "cogent: timed out waiting for fd " + std::to_string(fd));
+    }
+    throw std::system_error(ec, "cogent: fd " + std::to_string(fd) + " was closed while waited on");
+}
+
+}  // namespace
+
+void wait_readable(int fd, duration timeout) { wait_or_throw(fd, detail::io_readable, timeout); }
+void wait_writable(int fd, duration timeout) { wait_or_throw(fd, detail::io_writable, timeout); }
+bool wait_readable(int fd, duration timeout, std::error_code& ec) {
+    return wait_for(fd, detail::io_readable, timeout, ec);
+}
+bool wait_writable(int fd, duration timeout, std::error_code& ec) {
+    return wait_for(fd, detail::io_writable, timeout, ec);
+}
+
+void notify_close(int fd) noexcept {
+    if (detail::hub_impl* h = detail::hub_impl::existing()) h->close_fd(fd);
+}
+
+}  // namespace cogent
