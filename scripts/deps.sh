@@ -8,6 +8,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-context-dev
   valgrind
+  pkg-config liburing-dev
+  # benchmark peers and plots
+  libboost-fiber-dev golang-go gnuplot-nox
 )
 
 missing=()

@@ -36,11 +36,14 @@ void yield_slow();
         if (node.queued()) h->ready.remove(&node);
         throw;
     }
+    // Switched to by hand before its turn: the yield is over, and the node (in this frame) must
+    // not stay queued.
+    if (node.queued()) [[unlikely]] h->ready.remove(&node);
     if (self->pending_error) [[unlikely]] detail::raise_pending(self);
 }
 
 // Parks the current greenlet until the hub has nothing else to do: no greenlet ready, no timer
-// due, no I/O waiting to be handled (gevent.idle()).
-void idle();
+// due, no I/O waiting to be handled (gevent.idle()). False if `timeout` passed first.
+bool idle(duration timeout = forever);
 
 }  // namespace cogent

@@ -55,8 +55,9 @@ public:
     // Waits for it to finish; false if `timeout` passed first.
     bool join(duration timeout = forever) const;
 
-    // Raises `error` (greenlet_exit when null) in it at its next blocking point; if it has not
-    // started, it never runs its function and ends with that error. With `block`, waits up to
+    // Raises `error` (greenlet_exit when null) in it at its next blocking point (after an error
+    // already pending there, such as an expired timeout's); if it has not started, it never runs
+    // its function and ends with that error. With `block`, waits up to
     // `timeout` for it to finish; returns whether it has.
     bool kill(std::exception_ptr error = nullptr, bool block = true, duration timeout = forever) const;
 

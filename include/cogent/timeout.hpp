@@ -29,7 +29,8 @@ public:
     timeout& operator=(const timeout&) = delete;
 
     // Stops the clock; the scope will not raise. Its error is withdrawn if raised but not yet
-    // delivered.
+    // delivered, unless its greenlet has already been woken to raise it (when cancelled from
+    // another greenlet: in gevent the error would have been thrown already).
     void cancel() noexcept;
     bool expired() const noexcept { return expired_; }
     bool raised(const timeout_error& e) const noexcept { return e.source() == this; }
@@ -52,6 +53,7 @@ private:
     static void on_expiry(detail::timer_node* timer) noexcept;
 
     detail::timer_node timer_;
+    detail::deferred_error later_;  // its error, while another is pending in its greenlet
     detail::hub_core* hub_ = nullptr;
     detail::greenlet_impl* greenlet_ = nullptr;
     std::exception_ptr error_;

@@ -54,6 +54,8 @@ public:
     const char* what() const noexcept { return what_; }
     void set_what(const char* what) noexcept { what_ = what; }
     detail::greenlet_impl* greenlet() const noexcept { return node_.greenlet; }
+    // When the current wait times out; clock::time_point::max() if it has no deadline armed.
+    clock::time_point deadline() const noexcept { return timer_.armed() ? timer_.when : clock::time_point::max(); }
 
     // Whether it is on a wait_list, and which.
     wait_list* list() const noexcept { return list_; }

@@ -1,13 +1,18 @@
 // epoll, level-triggered or edge-triggered.
 //
-// Level-triggered, registrations are lazy: when waiters come and go on an fd, the kernel is told
-// only when the hub wants an event that is not registered yet. A registration nobody wants any
-// more stays until it reports an event, and is then cut down to what is wanted. A loop that
-// reads, waits, reads on one socket thus costs no epoll_ctl per wait.
+// Level-triggered, a registration nobody wants any more is kept until it reports an event, and
+// is then cut down to what is wanted: a wait that ends costs no EPOLL_CTL_DEL.
 //
-// Edge-triggered, an fd is registered once for reading and writing (EPOLLET) the first time
-// anyone waits on it, and stays until forget(). See backend.hpp for the drain-until-EAGAIN
-// contract this puts on waiters.
+// Edge-triggered, an fd is registered for reading and writing (EPOLLET) and stays registered
+// until forget(). See backend.hpp for the drain-until-EAGAIN contract this puts on waiters.
+//
+// In both modes, a wait that starts on an fd nobody was waiting on re-registers it
+// (EPOLL_CTL_MOD, or ADD if the kernel no longer knows it): one epoll_ctl per wait. The kept
+// registration may be stale, because close() silently drops it from the epoll set, and a new file
+// given the same number would then never be reported. Skipping that call would make a raw fd
+// closed without notify_close() hang its successor's first wait; correctness wins over the
+// system call. (Sockets that cogent owns are closed through notify_close, so a later layer can
+// tell the backend the registration is known to be fresh.)
 //
 // epoll refuses regular files and directories (EPERM): they are always ready, so they are
 // reported ready at once instead.
@@ -54,13 +59,17 @@ public:
     void set_interest(int fd, unsigned events) override {
         check_fd(fd);
         fd_record& r = record(fd);
+        bool was_idle = r.wanted == 0;
         r.wanted = events & (io_readable | io_writable);
+        // The number may now name a different file than the regular file epoll refused: ask again.
+        if (r.always_ready && was_idle && r.wanted != 0) r.always_ready = false;
         if (r.always_ready) {
             if (r.wanted != 0) always_ready_pending_ = true;
             return;
         }
         unsigned needed = edge_triggered_ ? (r.wanted != 0 ? io_readable | io_writable : 0) : r.wanted;
-        if ((needed & ~r.registered) == 0) return;  // lazy: registered is a superset
+        bool stale_possible = was_idle && r.wanted != 0 && r.registered != 0;
+        if ((needed & ~r.registered) == 0 && !stale_possible) return;  // registered is a superset
         update(fd, r, r.registered | needed);
     }
 

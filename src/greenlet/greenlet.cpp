@@ -195,6 +195,10 @@ message* throw_core(greenlet_impl* target, message& out, const std::type_info* e
             }
         }
     }
+    if (ts.observer != nullptr) [[unlikely]] {
+        std::lock_guard lock(ts.observer->lock);
+        ts.observer->forget(self, target);
+    }
     jump(ts, self, target, death, nullptr, trace_event::switched);
     std::fputs("cogent: a dead greenlet was resumed\n", stderr);
     std::abort();

@@ -127,7 +127,17 @@ void greenlet::set_parent(const greenlet& new_parent) {
 
 std::string greenlet::name() const { return detail::display_name(checked()); }
 
-void greenlet::set_name(std::string new_name) { checked()->name = std::move(new_name); }
+void greenlet::set_name(std::string new_name) {
+    detail::greenlet_impl* g = checked();
+    detail::thread_state* ts = detail::existing_thread_state();
+    if (ts != nullptr && ts->observer != nullptr && g->thread_id == ts->id) [[unlikely]] {
+        // The observer may be copying this name on its own thread (see greenlet_observer).
+        std::lock_guard lock(ts->observer->lock);
+        g->name.swap(new_name);  // the old name is freed after the lock is let go
+        return;
+    }
+    g->name = std::move(new_name);
+}
 
 std::uint64_t greenlet::id() const { return checked()->id; }
 

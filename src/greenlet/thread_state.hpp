@@ -4,12 +4,28 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 
 #include "cogent/detail/greenlet_impl.hpp"
 #include "cogent/greenlet.hpp"
 #include "greenlet/stack.hpp"
 
 namespace cogent::detail {
+
+// Something on another thread that reads this thread's greenlets while they run: the hub's
+// blocked-hub monitor, which names the greenlet holding the hub. It reads a greenlet only under
+// `lock`, and only through a pointer that `forget` keeps from naming a dead greenlet. The
+// greenlet layer renames this thread's greenlets under `lock`, and calls `forget` under it as a
+// greenlet dies (before anything can free it), so the observer never reads a name being written
+// or a greenlet that is gone. Switches never look at it; only death and renaming do.
+struct greenlet_observer {
+    std::mutex lock;
+    // `dying` is making its last switch, to `heir`.
+    virtual void forget(greenlet_impl* dying, greenlet_impl* heir) noexcept = 0;
+
+protected:
+    ~greenlet_observer() = default;
+};
 
 // Extends switch_state (current, errno and exception globals, id, needs_attention, tracing),
 // which the inline switch in greenlet_impl.hpp reads.
@@ -33,6 +49,9 @@ struct thread_state : switch_state {
     greenlet_impl* remote_kills = nullptr;
 
     greenlet::trace_function trace;
+
+    // Set and cleared on this thread only (see greenlet_observer); null almost always.
+    greenlet_observer* observer = nullptr;
 
     stack_cache stacks;
 };

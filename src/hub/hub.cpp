@@ -23,7 +23,8 @@
 //   - A greenlet is on the run queue at most once: through its waiter, which is woken once per
 //     wait, or as a task that has not started.
 //   - A parked greenlet's `parked_on` names its waiter; its `pending_error` is raised when it is
-//     next resumed (waiter::wait), whatever woke it.
+//     next resumed (waiter::wait), whatever woke it. An error raised in a greenlet that already
+//     has one pending waits in the deferred list and becomes pending as that one is raised.
 //   - An fd has at most one waiting reader and one waiting writer.
 #include "hub/hub_impl.hpp"
 
@@ -36,6 +37,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "cogent/errors.hpp"
 #include "greenlet/thread_state.hpp"
@@ -111,13 +113,17 @@ hub_impl::~hub_impl() {
     // while it still exists. The hub greenlet itself is among them.
     if (thread_state* ts = existing_thread_state()) kill_all_but_current(*ts);
     abandon_everything();
+    while (deferred_first_ != nullptr) withdraw(*deferred_first_);
+    // Jobs nobody will run are destroyed outside the lock: a job's destructor may post again.
+    std::vector<std::function<void()>> unrun;
     {
         std::lock_guard lock(channel_->mutex);
         channel_->open = false;
-        channel_->jobs.clear();
+        unrun.swap(channel_->jobs);
         ::close(channel_->event_fd);
         channel_->event_fd = -1;
     }
+    unrun.clear();
     greenlet_ = greenlet();
     if (tls_hub == this) tls_hub = nullptr;
 }
@@ -204,6 +210,9 @@ void hub_impl::poll(duration timeout) {
 }
 
 void hub_impl::on_ready(int fd, unsigned events) noexcept {
+    // The backend reports fds once its wait is over: from here the hub is busy, not blocked, and a
+    // posted job that never returns must show up as a stall.
+    monitor_polling(monitor_.get(), false);
     if (fd == channel_->event_fd) {
         run_posted_jobs();
         return;
@@ -234,7 +243,10 @@ void hub_impl::run_posted_jobs() {
 }
 
 bool hub_impl::nothing_can_wake() const noexcept {
-    return ready.empty() && timers_.empty() && fd_waits_ == 0 && holds == 0 && idle_waiters.empty();
+    // A job already posted (from this thread, typically) will run at the next poll: it may wake
+    // someone. (Jobs still to come from other threads count only through a keep_alive.)
+    return ready.empty() && timers_.empty() && fd_waits_ == 0 && holds == 0 && idle_waiters.empty() &&
+           !channel_->signalled.load(std::memory_order_relaxed);
 }
 
 void hub_impl::report_would_block_forever() {
@@ -251,11 +263,69 @@ void hub_impl::report_would_block_forever() {
     greenlet::from_impl(main).throw_into(error);
 }
 
-bool hub_impl::raise_in(greenlet_impl* g, std::exception_ptr error) noexcept {
-    if (g->pending_error) return false;
+bool hub_impl::raise_in(greenlet_impl* g, std::exception_ptr error, deferred_error* later) noexcept {
+    if (g->pending_error) {
+        // Raised after the pending one (gevent raises each in turn), not dropped.
+        if (later != nullptr && !later->queued()) {
+            later->target = g;
+            later->error = std::move(error);
+            later->next = nullptr;
+            later->prev = deferred_last_;
+            if (deferred_last_ != nullptr) {
+                deferred_last_->next = later;
+            } else {
+                deferred_first_ = later;
+            }
+            deferred_last_ = later;
+        }
+        return false;
+    }
     g->pending_error = std::move(error);
     if (g->parked_on != nullptr) static_cast<waiter*>(g->parked_on)->wake(wake_reason::cancelled);
     return true;
+}
+
+void hub_impl::withdraw(deferred_error& d) noexcept {
+    if (!d.queued()) return;
+    if (d.prev != nullptr) {
+        d.prev->next = d.next;
+    } else {
+        deferred_first_ = d.next;
+    }
+    if (d.next != nullptr) {
+        d.next->prev = d.prev;
+    } else {
+        deferred_last_ = d.prev;
+    }
+    d.prev = d.next = nullptr;
+    d.target = nullptr;
+    d.error = nullptr;
+}
+
+void hub_impl::promote_deferred(greenlet_impl* g) noexcept {
+    if (g->pending_error) return;
+    for (deferred_error* d = deferred_first_; d != nullptr; d = d->next) {
+        if (d->target != g) continue;
+        std::exception_ptr error = std::move(d->error);
+        withdraw(*d);
+        raise_in(g, std::move(error));
+        return;
+    }
+}
+
+std::exception_ptr hub_impl::take_pending(greenlet_impl* g) noexcept {
+    std::exception_ptr error = std::exchange(g->pending_error, nullptr);
+    if (deferred_first_ != nullptr) [[unlikely]] {
+        // `g` is running (it is about to raise `error`): the next one is raised at its next
+        // blocking point, without waking anything.
+        for (deferred_error* d = deferred_first_; d != nullptr; d = d->next) {
+            if (d->target != g) continue;
+            g->pending_error = std::move(d->error);
+            withdraw(*d);
+            break;
+        }
+    }
+    return error;
 }
 
 }  // namespace cogent::detail

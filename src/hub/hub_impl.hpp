@@ -65,9 +65,17 @@ public:
     void close_fd(int fd) noexcept;
     std::size_t fd_waits() const noexcept { return fd_waits_; }
 
-    // Raises `error` in `g` at its next blocking point (now, if it is parked). The first pending
-    // error wins; false if one was already pending.
-    bool raise_in(greenlet_impl* g, std::exception_ptr error) noexcept;
+    // Raises `error` in `g` at its next blocking point (now, if it is parked). If an error is
+    // already pending there, `later` (when given, and not already queued) queues this one to be
+    // raised after it; otherwise it is dropped. False unless it is pending now.
+    bool raise_in(greenlet_impl* g, std::exception_ptr error, deferred_error* later = nullptr) noexcept;
+    // Takes the current greenlet `g`'s pending error (to raise it) and makes the next error
+    // deferred for it pending.
+    std::exception_ptr take_pending(greenlet_impl* g) noexcept;
+    // Makes the next error deferred for `g`, if any, pending (after `g`'s pending one was withdrawn).
+    void promote_deferred(greenlet_impl* g) noexcept;
+    // Takes `d` off the deferred errors if it is queued.
+    void withdraw(deferred_error& d) noexcept;
 
     // The idle waiters: woken when nothing else is ready (gevent.idle()).
     wait_list idle_waiters;
@@ -105,6 +113,8 @@ private:
     std::unique_ptr<backend> backend_;
     std::vector<fd_watch> fds_;
     std::size_t fd_waits_ = 0;
+    deferred_error* deferred_first_ = nullptr;  // FIFO of deferred errors, all greenlets together
+    deferred_error* deferred_last_ = nullptr;
     std::shared_ptr<hub_handle::channel> channel_;
     clock::time_point last_poll_{};
     monitor_ptr monitor_;

@@ -19,7 +19,7 @@ void yield_slow() {
     h.park(w, clock::time_point::max(), true);
 }
 
-void raise_pending(greenlet_impl* self) { std::rethrow_exception(std::exchange(self->pending_error, nullptr)); }
+void raise_pending(greenlet_impl* self) { std::rethrow_exception(hub_impl::current().take_pending(self)); }
 
 }  // namespace detail
 
@@ -32,11 +32,11 @@ void sleep(duration d) {
     w.wait(d);
 }
 
-void idle() {
+bool idle(duration timeout) {
     detail::hub_impl& h = detail::hub_impl::current();
     waiter w("idle");
     h.idle_waiters.push_back(w);
-    w.wait();
+    return w.wait(timeout) == wake_reason::ready;
 }
 
 }  // namespace cogent

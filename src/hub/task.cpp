@@ -44,6 +44,12 @@ task_core::~task_core() {
 
 void task_core::run() noexcept {
     state = phase::running;
+    // Normally started by its start node; if someone switched to its greenlet by hand first, the
+    // node (or spawn_later's timer) must not start it again.
+    if (hub_impl* h = hub_impl::existing()) {
+        if (start_node.queued()) h->ready.remove(&start_node);
+        h->disarm(start_timer);
+    }
     if (kill_before_start) {
         try {
             std::rethrow_exception(kill_before_start);
@@ -68,6 +74,9 @@ void task_core::run() noexcept {
 
 void task_core::finish() noexcept {
     state = phase::finished;
+    if (deferred_kill.queued()) {
+        if (hub_impl* h = hub_impl::existing()) h->withdraw(deferred_kill);
+    }
     joiners.wake_all(wake_reason::ready);
     while (completion_listener* l = listeners) {
         l->detach();
@@ -164,7 +173,7 @@ bool basic_task::kill(std::exception_ptr error, bool block, duration timeout) co
     } else if (c.thread.impl() == self) {
         std::rethrow_exception(error);
     } else {
-        h.raise_in(c.thread.impl(), error);
+        h.raise_in(c.thread.impl(), error, &c.deferred_kill);
     }
     if (!block || self == h.hub_greenlet) return ready();
     return join(timeout);

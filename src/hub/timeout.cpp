@@ -25,8 +25,18 @@ timeout::~timeout() { cancel(); }
 
 void timeout::cancel() noexcept {
     if (hub_ == nullptr) return;
-    static_cast<detail::hub_impl*>(hub_)->disarm(timer_);
-    if (error_ && greenlet_->pending_error == error_) greenlet_->pending_error = nullptr;
+    auto* h = static_cast<detail::hub_impl*>(hub_);
+    h->disarm(timer_);
+    h->withdraw(later_);
+    // An error that has already woken its parked greenlet (to be raised there) stands, as in
+    // gevent, where it would have been thrown already: withdrawn, it would leave the wait to return
+    // as if woken for nothing. (Cancelling from elsewhere can find it so; a scope's own end cannot.)
+    auto* parked = static_cast<waiter*>(greenlet_->parked_on);
+    bool delivered = parked != nullptr && parked->reason() == wake_reason::cancelled;
+    if (error_ && greenlet_->pending_error == error_ && !delivered) {
+        greenlet_->pending_error = nullptr;
+        h->promote_deferred(greenlet_);  // an error queued behind this one (an outer scope's, a kill)
+    }
 }
 
 void timeout::on_expiry(detail::timer_node* timer) noexcept {
@@ -40,7 +50,7 @@ void timeout::on_expiry(detail::timer_node* timer) noexcept {
     } catch (...) {
         self->error_ = std::current_exception();  // out of memory: raise that instead
     }
-    static_cast<detail::hub_impl*>(self->hub_)->raise_in(self->greenlet_, self->error_);
+    static_cast<detail::hub_impl*>(self->hub_)->raise_in(self->greenlet_, self->error_, &self->later_);
 }
 
 }  // namespace cogent

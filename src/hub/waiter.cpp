@@ -129,7 +129,7 @@ wake_reason hub_impl::park(waiter& w, clock::time_point deadline, bool ready_at_
         throw std::logic_error(std::string("cogent: the hub cannot wait (on ") + w.what_ +
                                "): a timer callback or posted job tried to block; spawn a task for it");
     }
-    if (self->pending_error) std::rethrow_exception(std::exchange(self->pending_error, nullptr));
+    if (self->pending_error) std::rethrow_exception(take_pending(self));
     if (self->parked_on != nullptr) throw std::logic_error("cogent: a greenlet cannot wait on two waiters at once");
     w.hub_ = this;
     w.reason_ = wake_reason::none;
@@ -150,7 +150,7 @@ wake_reason hub_impl::park(waiter& w, clock::time_point deadline, bool ready_at_
         }
     } guard{this, w, self};
     switch_away(this, self);
-    if (self->pending_error) [[unlikely]] std::rethrow_exception(std::exchange(self->pending_error, nullptr));
+    if (self->pending_error) [[unlikely]] std::rethrow_exception(take_pending(self));
     if (w.reason_ == wake_reason::none) [[unlikely]] {
         throw greenlet_error(std::string("cogent: greenlet '") + display_name(self) + "', waiting on " + w.what_ +
                              ", was switched to directly; a parked greenlet runs again only when its waiter is woken");

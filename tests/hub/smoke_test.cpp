@@ -53,7 +53,12 @@ TEST(Smoke, PipeReadable) {
 }
 
 TEST(Smoke, TimeoutScopeAndLoopExit) {
-    EXPECT_THROW(({ cogent::timeout t(10ms); cogent::sleep(10s); }), cogent::timeout_error);
+    EXPECT_THROW(
+        [] {
+            cogent::timeout t(10ms);
+            cogent::sleep(10s);
+        }(),
+        cogent::timeout_error);
     auto stuck = cogent::spawn([] { cogent::waiter w("never"); w.wait(); });
     EXPECT_THROW(stuck.join(), cogent::loop_exit);
     stuck.kill();

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <limits>
 #include <typeinfo>
 
@@ -75,6 +76,18 @@ struct timer_node {
     // Called instead of `fire` if the hub ends while it is armed. Null: nothing to do.
     void (*abandon)(timer_node*) noexcept = nullptr;
     bool armed() const noexcept { return heap_index != not_armed; }
+};
+
+// An error for a greenlet that already has one pending (a kill arriving while a timeout's error
+// waits to be raised, nested timeout scopes expiring together): it is raised after that one, at
+// the greenlet's next blocking point, instead of being dropped. Lives in what raised it (a
+// timeout scope, a task), which withdraws it when it no longer applies.
+struct deferred_error {
+    deferred_error* prev = nullptr;
+    deferred_error* next = nullptr;
+    greenlet_impl* target = nullptr;  // non-null while queued
+    std::exception_ptr error;
+    bool queued() const noexcept { return target != nullptr; }
 };
 
 struct hub_core {

@@ -73,6 +73,7 @@ public:
     bool killed = false;  // ended by greenlet_exit
     std::exception_ptr error;
     std::exception_ptr kill_before_start;
+    deferred_error deferred_kill;  // a kill that came while another error was pending in it
     run_node start_node;
     timer_node start_timer;
     wait_list joiners;
