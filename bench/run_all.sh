@@ -31,8 +31,9 @@ case $only in
 esac
 # Only the targets this configuration has (no Boost.Fiber: no bench_yield, and so on).
 targets=""
+configured=$(make -C "$build_dir" help)
 for target in $wanted; do
-    if make -C "$build_dir" help | grep -q "\\.\\.\\. $target\$"; then
+    if printf '%s\n' "$configured" | grep -x "\\.\\.\\. $target" >/dev/null; then
         targets="$targets $target"
     else
         echo "== $target: not configured here (a missing peer library; see the CMake output)"

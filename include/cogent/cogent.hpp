@@ -1,7 +1,31 @@
 // Everything cogent offers, in one include.
 #pragma once
 
+// greenlet layer
 #include "cogent/errors.hpp"
 #include "cogent/greenlet.hpp"
 #include "cogent/greenlet_local.hpp"
 #include "cogent/switch_value.hpp"
+
+// hub layer
+#include "cogent/hub.hpp"
+#include "cogent/io_wait.hpp"
+#include "cogent/observability.hpp"
+#include "cogent/sleep.hpp"
+#include "cogent/task.hpp"
+#include "cogent/thread_pool.hpp"
+#include "cogent/time.hpp"
+#include "cogent/timeout.hpp"
+#include "cogent/waiter.hpp"
+
+// sync layer
+#include "cogent/async_result.hpp"
+#include "cogent/channel.hpp"
+#include "cogent/condition_variable.hpp"
+#include "cogent/event.hpp"
+#include "cogent/group.hpp"
+#include "cogent/mutex.hpp"
+#include "cogent/pool.hpp"
+#include "cogent/queue.hpp"
+#include "cogent/queue_errors.hpp"
+#include "cogent/semaphore.hpp"

@@ -40,7 +40,8 @@ public:
         if (core_ != nullptr) core_->release();
     }
 
-    // It has begun running (and may have finished).
+    // It has begun running (and may have finished). A task whose thread ended before it could
+    // start never does: it is ready() and killed() instead.
     bool started() const;
     // It has finished, one way or another.
     bool ready() const;
@@ -81,6 +82,8 @@ public:
 
 protected:
     detail::task_core& checked() const;
+    // Throws std::logic_error if the task belongs to another thread's hub.
+    void check_same_thread(const char* operation) const;
     void add_link(detail::link_kind kind, std::function<void(basic_task)> callback) const;
 
     detail::task_core* core_ = nullptr;

@@ -31,19 +31,26 @@ void completion_listener::detach() noexcept {
 }
 
 task_core::task_core() noexcept {
-    start_node.abandon = [](run_node* n) noexcept {
-        // The hub ended before the task started: drop its greenlet, which holds the task.
-        auto* t = static_cast<task_core*>(n->owner);
-        t->thread = greenlet();
-    };
+    start_node.abandon = [](run_node* n) noexcept { static_cast<task_core*>(n->owner)->abandon(); };
 }
 
 task_core::~task_core() {
     while (listeners != nullptr) listeners->detach();
 }
 
+void task_core::abandon() noexcept {
+    // Its thread's hub ended before it started: it ends killed, as a kill before the start would
+    // have ended it, and lets go of its function and its greenlet (which holds the task).
+    drop_function();
+    killed = true;
+    state = phase::finished;
+    if (name.empty()) name = display_name(thread.impl());
+    thread = greenlet();
+}
+
 void task_core::run() noexcept {
     state = phase::running;
+    ran = true;
     // Normally started by its start node; if someone switched to its greenlet by hand first, the
     // node (or spawn_later's timer) must not start it again.
     if (hub_impl* h = hub_impl::existing()) {
@@ -127,9 +134,7 @@ void launch(task_core* t, const task_options& options, duration delay) {
         auto* core = static_cast<task_core*>(timer->owner);
         hub_impl::current().schedule(core->start_node);
     };
-    t->start_timer.abandon = [](timer_node* timer) noexcept {
-        static_cast<task_core*>(timer->owner)->thread = greenlet();
-    };
+    t->start_timer.abandon = [](timer_node* timer) noexcept { static_cast<task_core*>(timer->owner)->abandon(); };
     h.arm(t->start_timer, deadline_after(delay));
 }
 
@@ -140,15 +145,24 @@ detail::task_core& basic_task::checked() const {
     return *core_;
 }
 
-bool basic_task::started() const { return checked().state != detail::task_core::phase::scheduled; }
+bool basic_task::started() const { return checked().ran; }
 bool basic_task::ready() const { return checked().state == detail::task_core::phase::finished; }
 bool basic_task::successful() const { return ready() && !core_->error; }
 bool basic_task::killed() const { return ready() && core_->killed; }
 std::exception_ptr basic_task::exception() const { return ready() ? core_->error : nullptr; }
 
+void basic_task::check_same_thread(const char* operation) const {
+    detail::task_core& c = checked();
+    if (c.thread && c.thread.impl()->thread_id != detail::this_thread().id) {
+        throw std::logic_error("cogent: cannot " + std::string(operation) + " task '" + name() +
+                               "' from another thread; post to its hub (cogent::hub_handle::post) instead");
+    }
+}
+
 bool basic_task::join(duration timeout) const {
     detail::task_core& c = checked();
     if (c.state == detail::task_core::phase::finished) return true;
+    check_same_thread("join");
     if (c.thread && c.thread.impl() == detail::this_thread().current) {
         throw std::logic_error("cogent: task '" + name() + "' cannot join itself");
     }
@@ -161,6 +175,7 @@ bool basic_task::join(duration timeout) const {
 bool basic_task::kill(std::exception_ptr error, bool block, duration timeout) const {
     detail::task_core& c = checked();
     if (c.state == detail::task_core::phase::finished) return true;
+    check_same_thread("kill");
     if (!error) error = std::make_exception_ptr(greenlet_exit());
     detail::hub_impl& h = detail::hub_impl::current();
     detail::greenlet_impl* self = detail::this_thread().current;

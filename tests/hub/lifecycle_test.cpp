@@ -138,10 +138,17 @@ TEST_F(Lifecycle, ThreadEndCleansUpParkedAndUnstartedTasks) {
         EXPECT_TRUE(tasks[i].ready()) << i;
         EXPECT_TRUE(tasks[i].killed()) << i;
     }
+    // The three that never started ended killed with their thread, and their functions (and
+    // arguments) went with it, not with their last handle.
+    for (std::size_t i = 4; i < tasks.size(); ++i) {
+        EXPECT_TRUE(tasks[i].ready()) << i;
+        EXPECT_TRUE(tasks[i].killed()) << i;
+        EXPECT_FALSE(tasks[i].started()) << i;
+    }
+    EXPECT_EQ(destroyed, 7);
     // Handles outliving the thread are still safe to use and to drop here.
     for (auto& t : tasks) (void)t.name();
     tasks.clear();
-    // The functions (and arguments) of the three that never started are gone with their last handle.
     EXPECT_EQ(destroyed, 7);
 }
 
@@ -415,6 +422,31 @@ TEST_F(Lifecycle, MainGreenletKeepsItsHubAcrossTests) {
     cogent::run([] { cogent::sleep(1ms); });
     EXPECT_EQ(cogent::detail::hub_impl::existing(), before);
     EXPECT_TRUE(cogent::hub_started());
+}
+
+TEST_F(Lifecycle, JoiningOrKillingAnotherThreadsTaskIsRefused) {
+    cogent::waiter release("release");
+    auto t = cogent::spawn([&] { release.wait(); });
+    cogent::yield();
+    std::string join_error, kill_error;
+    std::thread other([&] {
+        try {
+            t.join(1s);
+        } catch (const std::logic_error& e) {
+            join_error = e.what();
+        }
+        try {
+            t.kill();
+        } catch (const std::logic_error& e) {
+            kill_error = e.what();
+        }
+    });
+    other.join();
+    EXPECT_NE(join_error.find("another thread"), std::string::npos) << join_error;
+    EXPECT_NE(kill_error.find("another thread"), std::string::npos) << kill_error;
+    EXPECT_FALSE(t.ready());  // untouched
+    release.wake();
+    EXPECT_TRUE(t.join(10s));
 }
 
 }  // namespace

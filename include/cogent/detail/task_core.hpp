@@ -65,11 +65,14 @@ public:
     // The task's greenlet body: runs the function unless killed first, records the outcome,
     // reports an exception, and tells joiners, listeners and links.
     void run() noexcept;
+    // Ends a task that never started because its thread's hub ended first.
+    void abandon() noexcept;
 
     std::atomic<std::size_t> references{1};
     greenlet thread;  // its greenlet; released once it has finished
     std::string name;
     phase state = phase::scheduled;
+    bool ran = false;     // its greenlet began (a task ended by its thread's end never does)
     bool killed = false;  // ended by greenlet_exit
     std::exception_ptr error;
     std::exception_ptr kill_before_start;
