@@ -44,7 +44,6 @@ void task_core::abandon() noexcept {
     drop_function();
     killed = true;
     state = phase::finished;
-    if (name.empty()) name = display_name(thread.impl());
     thread = greenlet();
 }
 
@@ -104,7 +103,9 @@ void task_core::finish() noexcept {
             }
         }
     }
-    if (name.empty()) name = display_name(thread.impl());
+    // Keep a name given to its greenlet while it ran; an unnamed task's "greenlet-<id>" is made
+    // from `id` only if someone asks (formatting it for every task cost a tenth of a spawn).
+    if (thread.impl()->name != name && !thread.impl()->name.empty()) name = thread.impl()->name;
     thread = greenlet();  // breaks the cycle task -> greenlet -> function -> task
 }
 
@@ -124,6 +125,7 @@ void launch(task_core* t, const task_options& options, duration delay) {
     body b(t);
     t->thread = greenlet(std::move(b), h.hub_greenlet_handle(), greenlet_options{options.stack_size, options.name});
     t->start_node.greenlet = t->thread.impl();
+    t->id = t->thread.impl()->id;
     t->start_node.owner = t;
     if (delay <= duration::zero()) {
         h.schedule(t->start_node);
@@ -216,8 +218,9 @@ void basic_task::unlink_all() const { checked().links.clear(); }
 
 std::string basic_task::name() const {
     detail::task_core& c = checked();
+    if (c.thread) return detail::display_name(c.thread.impl());
     if (!c.name.empty()) return c.name;
-    return c.thread ? detail::display_name(c.thread.impl()) : std::string("task");
+    return "greenlet-" + std::to_string(c.id);
 }
 
 greenlet basic_task::thread() const { return checked().thread; }

@@ -70,7 +70,8 @@ public:
 
     std::atomic<std::size_t> references{1};
     greenlet thread;  // its greenlet; released once it has finished
-    std::string name;
+    std::string name;  // as given at spawn (or to its greenlet while it ran)
+    std::uint64_t id = 0;  // its greenlet's id, which names it when it has no name
     phase state = phase::scheduled;
     bool ran = false;     // its greenlet began (a task ended by its thread's end never does)
     bool killed = false;  // ended by greenlet_exit
