@@ -1,10 +1,15 @@
 #include "hub/timer_heap.hpp"
 
+#include <algorithm>
+
 namespace cogent::detail {
 
 void timer_heap::arm(timer_node& t, clock::time_point when) {
     disarm(t);
-    heap_.reserve(heap_.size() + 1);  // the only step that can throw, taken before any change
+    // Growing is the only step that can throw, so it comes before any change. Geometrically:
+    // reserve(size + 1) allocates exactly that in libstdc++, which made every insert past the
+    // capacity copy the whole heap (a million timers took minutes).
+    if (heap_.size() == heap_.capacity()) heap_.reserve(std::max<std::size_t>(64, 2 * heap_.capacity()));
     t.when = when;
     t.sequence = next_sequence_++;
     heap_.push_back(&t);
