@@ -263,71 +263,6 @@ void hub_impl::report_would_block_forever() {
     greenlet::from_impl(main).throw_into(error);
 }
 
-bool hub_impl::raise_in(greenlet_impl* g, std::exception_ptr error, deferred_error* later) noexcept {
-    if (g->pending_error) {
-        // Raised after the pending one (gevent raises each in turn), not dropped.
-        if (later != nullptr && !later->queued()) {
-            later->target = g;
-            later->error = std::move(error);
-            later->next = nullptr;
-            later->prev = deferred_last_;
-            if (deferred_last_ != nullptr) {
-                deferred_last_->next = later;
-            } else {
-                deferred_first_ = later;
-            }
-            deferred_last_ = later;
-        }
-        return false;
-    }
-    g->pending_error = std::move(error);
-    if (g->parked_on != nullptr) static_cast<waiter*>(g->parked_on)->wake(wake_reason::cancelled);
-    return true;
-}
-
-void hub_impl::withdraw(deferred_error& d) noexcept {
-    if (!d.queued()) return;
-    if (d.prev != nullptr) {
-        d.prev->next = d.next;
-    } else {
-        deferred_first_ = d.next;
-    }
-    if (d.next != nullptr) {
-        d.next->prev = d.prev;
-    } else {
-        deferred_last_ = d.prev;
-    }
-    d.prev = d.next = nullptr;
-    d.target = nullptr;
-    d.error = nullptr;
-}
-
-void hub_impl::promote_deferred(greenlet_impl* g) noexcept {
-    if (g->pending_error) return;
-    for (deferred_error* d = deferred_first_; d != nullptr; d = d->next) {
-        if (d->target != g) continue;
-        std::exception_ptr error = std::move(d->error);
-        withdraw(*d);
-        raise_in(g, std::move(error));
-        return;
-    }
-}
-
-std::exception_ptr hub_impl::take_pending(greenlet_impl* g) noexcept {
-    std::exception_ptr error = std::exchange(g->pending_error, nullptr);
-    if (deferred_first_ != nullptr) [[unlikely]] {
-        // `g` is running (it is about to raise `error`): the next one is raised at its next
-        // blocking point, without waking anything.
-        for (deferred_error* d = deferred_first_; d != nullptr; d = d->next) {
-            if (d->target != g) continue;
-            g->pending_error = std::move(d->error);
-            withdraw(*d);
-            break;
-        }
-    }
-    return error;
-}
-
 }  // namespace cogent::detail
 
 namespace cogent {
@@ -345,33 +280,5 @@ void start_hub(const hub_options& options) {
 bool hub_started() noexcept { return hub_impl::existing() != nullptr; }
 
 backend_kind current_backend() { return hub_impl::current().io().kind(); }
-
-bool hub_handle::channel::post(std::function<void()>&& job) {
-    std::lock_guard lock(mutex);
-    if (!open) return false;
-    jobs.push_back(std::move(job));
-    if (!signalled.exchange(true, std::memory_order_relaxed)) {
-        std::uint64_t one = 1;
-        ssize_t written = ::write(event_fd, &one, sizeof one);
-        (void)written;  // EAGAIN means the counter is already non-zero: the hub will wake anyway
-    }
-    return true;
-}
-
-bool hub_handle::post(std::function<void()> job) const {
-    if (channel_ == nullptr) throw std::logic_error("cogent::hub_handle::post: empty handle");
-    return channel_->post(std::move(job));
-}
-
-hub_handle this_hub() {
-    hub_handle h;
-    h.channel_ = hub_impl::current().channel();
-    return h;
-}
-
-keep_alive::keep_alive() { ++hub_impl::current().holds; }
-keep_alive::~keep_alive() {
-    if (hub_impl* h = hub_impl::existing()) --h->holds;
-}
 
 }  // namespace cogent
