@@ -139,8 +139,7 @@ void hub_impl::abandon_everything() noexcept {
     }
 }
 
-hub_impl& hub_impl::current() {
-    if (hub_impl* h = existing()) [[likely]] return *h;
+hub_impl& hub_impl::make_for_this_thread() {
     this_thread();  // the greenlet layer's state first, so that it is destroyed after the hub
     auto* h = new hub_impl(hub_options{});
     owner.hub = h;

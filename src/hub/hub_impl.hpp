@@ -44,8 +44,13 @@ public:
     hub_impl& operator=(const hub_impl&) = delete;
 
     // This thread's hub, made (with options from the environment) on first use.
-    static hub_impl& current();
+    // Inline: every wait asks, and only the first on a thread makes it.
+    static hub_impl& current() {
+        if (hub_impl* h = existing()) [[likely]] return *h;
+        return make_for_this_thread();
+    }
     static hub_impl* existing() noexcept { return static_cast<hub_impl*>(tls_hub); }
+    static hub_impl& make_for_this_thread();
 
     // Timers; the node's `fire` runs in the hub.
     void arm(timer_node& t, clock::time_point when) { timers_.arm(t, when); }

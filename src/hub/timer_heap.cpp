@@ -17,8 +17,7 @@ void timer_heap::arm(timer_node& t, clock::time_point when) {
     sift_up(t.heap_index);
 }
 
-void timer_heap::disarm(timer_node& t) noexcept {
-    if (!t.armed()) return;
+void timer_heap::remove(timer_node& t) noexcept {
     std::size_t i = t.heap_index;
     t.heap_index = timer_node::not_armed;
     timer_node* last = heap_.back();

@@ -18,8 +18,11 @@ public:
 
     // Arms `t` for `when`; re-arms it if it was armed.
     void arm(timer_node& t, clock::time_point when);
-    // Disarms `t` if it is armed.
-    void disarm(timer_node& t) noexcept;
+    // Disarms `t` if it is armed. Inline, because every wait ends by calling it and most waits
+    // never armed a timer: the common case is one predictable branch, not a call.
+    void disarm(timer_node& t) noexcept {
+        if (t.armed()) remove(t);
+    }
     // Removes and returns the earliest timer.
     timer_node* pop() noexcept;
 
@@ -36,6 +39,7 @@ private:
         heap_[i] = t;
         t->heap_index = i;
     }
+    void remove(timer_node& t) noexcept;
     void sift_up(std::size_t i) noexcept;
     void sift_down(std::size_t i) noexcept;
 
