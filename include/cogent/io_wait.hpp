@@ -3,7 +3,10 @@
 // backend, wait only after a read (or write) has returned EAGAIN.
 #pragma once
 
+#include <cstddef>
 #include <system_error>
+
+#include <poll.h>
 
 #include "cogent/time.hpp"
 
@@ -20,6 +23,15 @@ void wait_writable(int fd, duration timeout = forever);
 // close (std::errc::bad_file_descriptor); true when the fd is ready. Misuse still throws.
 bool wait_readable(int fd, duration timeout, std::error_code& ec);
 bool wait_writable(int fd, duration timeout, std::error_code& ec);
+
+// A cooperative poll(2): parks the current greenlet until one of `fds` is ready or `timeout` has
+// passed, and returns how many entries have revents set (0 on timeout), exactly as ::poll reports
+// them: the kernel is asked with a zero timeout before parking and after each wake, so the answer
+// never depends on the backend (edge-triggered ones included). Negative fds are ignored, as in
+// poll(2). An entry whose fd was closed with notify_close meanwhile gets POLLNVAL. Throws
+// std::system_error if ::poll fails (EINVAL, ENOMEM), and concurrent_wait_error or backend_error
+// as wait_readable does.
+int poll(pollfd* fds, std::size_t count, duration timeout = forever);
 
 // Call before closing an fd others may be waiting on: they are woken with EBADF, and the backend
 // forgets the fd (gevent's cancel_wait). Does nothing outside a hub's thread.

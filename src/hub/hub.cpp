@@ -218,8 +218,14 @@ void hub_impl::on_ready(int fd, unsigned events) noexcept {
     }
     if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
     fd_watch& w = fds_[fd];
-    if ((events & io_readable) && w.reader != nullptr) w.reader->wake(wake_reason::ready);
-    if ((events & io_writable) && w.writer != nullptr) w.writer->wake(wake_reason::ready);
+    if ((events & io_readable) && w.reader != nullptr) {
+        w.reader->seen |= events & (io_readable | io_failed);
+        w.reader->target->wake(wake_reason::ready);
+    }
+    if ((events & io_writable) && w.writer != nullptr) {
+        w.writer->seen |= events & (io_writable | io_failed);
+        w.writer->target->wake(wake_reason::ready);
+    }
 }
 
 void hub_impl::run_posted_jobs() {

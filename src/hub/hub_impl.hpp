@@ -36,6 +36,17 @@ struct monitor_deleter {
 };
 using monitor_ptr = std::unique_ptr<monitor, monitor_deleter>;
 
+// One greenlet's interest in one event (io_readable or io_writable) of one fd: what the fd table
+// holds. A single-fd wait makes one; a multi-fd poll makes one per fd and event, all waking the
+// same waiter, so one greenlet can wait on many fds at once (cogent::poll, and the drivers of
+// c-ares and libcurl that must watch several sockets).
+struct fd_interest {
+    waiter* target = nullptr;
+    unsigned seen = 0;  // io_event bits reported while registered, plus fd_closed
+};
+// Set in fd_interest::seen when notify_close took the interest off its fd.
+inline constexpr unsigned fd_closed = 8;
+
 class hub_impl final : public hub_core, private ready_sink {
 public:
     explicit hub_impl(const hub_options& options);
@@ -66,6 +77,14 @@ public:
 
     // Waits until `fd` has `event` (io_readable or io_writable) or the deadline passes.
     wake_reason wait_fd(int fd, unsigned event, clock::time_point deadline, const char* what);
+    // Puts `interest` in `fd`'s slot for `event`: from now on a matching event (or an error, or a
+    // close) is added to interest.seen and wakes interest.target. Throws concurrent_wait_error if
+    // another interest holds the slot, backend_error if the backend cannot watch `fd`.
+    void watch_fd(int fd, unsigned event, fd_interest& interest);
+    // Takes `interest` out of the slot again, unless notify_close already did.
+    void unwatch_fd(int fd, unsigned event, fd_interest& interest) noexcept;
+    // Who holds `fd`'s slot for `event`, if anyone.
+    fd_interest* interest_in(int fd, unsigned event) const noexcept;
     // Wakes whoever waits on `fd` with wake_reason::closed and forgets it (before closing it).
     void close_fd(int fd) noexcept;
     std::size_t fd_waits() const noexcept { return fd_waits_; }
@@ -98,8 +117,8 @@ public:
 
 private:
     struct fd_watch {
-        waiter* reader = nullptr;
-        waiter* writer = nullptr;
+        fd_interest* reader = nullptr;
+        fd_interest* writer = nullptr;
     };
 
     void on_ready(int fd, unsigned events) noexcept override;

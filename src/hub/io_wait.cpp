@@ -11,38 +11,56 @@
 namespace cogent {
 namespace detail {
 
-wake_reason hub_impl::wait_fd(int fd, unsigned event, clock::time_point deadline, const char* what) {
+void hub_impl::watch_fd(int fd, unsigned event, fd_interest& interest) {
     backend_->check_fd(fd);
     if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(static_cast<std::size_t>(fd) + 1);
-    waiter*& slot = event == io_readable ? fds_[fd].reader : fds_[fd].writer;
+    fd_interest*& slot = event == io_readable ? fds_[fd].reader : fds_[fd].writer;
     if (slot != nullptr) {
-        throw concurrent_wait_error("cogent: greenlet '" + display_name(slot->greenlet()) + "' is already waiting for fd " +
-                                    std::to_string(fd) + " to become " +
+        throw concurrent_wait_error("cogent: greenlet '" + display_name(slot->target->greenlet()) +
+                                    "' is already waiting for fd " + std::to_string(fd) + " to become " +
                                     (event == io_readable ? "readable" : "writable") +
                                     "; two greenlets cannot wait on one fd for the same event");
     }
-    waiter w(what);
-    slot = &w;
+    slot = &interest;
     ++fd_waits_;
+    try {
+        update_interest(fd);
+    } catch (...) {
+        slot = nullptr;
+        --fd_waits_;
+        throw;
+    }
+}
+
+void hub_impl::unwatch_fd(int fd, unsigned event, fd_interest& interest) noexcept {
+    if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
+    fd_interest*& slot = event == io_readable ? fds_[fd].reader : fds_[fd].writer;
+    if (slot != &interest) return;  // close_fd took it off already
+    slot = nullptr;
+    --fd_waits_;
+    try {
+        update_interest(fd);
+    } catch (...) {
+        report_error("hub", std::current_exception());
+    }
+}
+
+fd_interest* hub_impl::interest_in(int fd, unsigned event) const noexcept {
+    if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return nullptr;
+    return event == io_readable ? fds_[fd].reader : fds_[fd].writer;
+}
+
+wake_reason hub_impl::wait_fd(int fd, unsigned event, clock::time_point deadline, const char* what) {
+    waiter w(what);
+    fd_interest interest{&w};
+    watch_fd(fd, event, interest);
     struct unwatch {
         hub_impl* h;
-        waiter* w;
         int fd;
         unsigned event;
-        ~unwatch() {
-            fd_watch& f = h->fds_[fd];
-            waiter*& mine = event == io_readable ? f.reader : f.writer;
-            if (mine != w) return;  // close_fd took it off already
-            mine = nullptr;
-            --h->fd_waits_;
-            try {
-                h->update_interest(fd);
-            } catch (...) {
-                report_error("hub", std::current_exception());
-            }
-        }
-    } guard{this, &w, fd, event};
-    update_interest(fd);
+        fd_interest* interest;
+        ~unwatch() { h->unwatch_fd(fd, event, *interest); }
+    } guard{this, fd, event, &interest};
     return park(w, deadline);
 }
 
@@ -55,9 +73,10 @@ void hub_impl::close_fd(int fd) noexcept {
     // The woken waiters leave the table now, so that the fd's number, once reused, is free to
     // wait on before they have run.
     if (fd >= 0 && static_cast<std::size_t>(fd) < fds_.size()) {
-        for (waiter** slot : {&fds_[fd].reader, &fds_[fd].writer}) {
+        for (fd_interest** slot : {&fds_[fd].reader, &fds_[fd].writer}) {
             if (*slot == nullptr) continue;
-            (*slot)->wake(wake_reason::closed);
+            (*slot)->seen |= fd_closed;
+            (*slot)->target->wake(wake_reason::closed);
             *slot = nullptr;
             --fd_waits_;
         }
