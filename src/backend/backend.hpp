@@ -46,6 +46,10 @@ public:
     virtual void set_interest(int fd, unsigned events) = 0;
     // `fd` is about to be closed: drop any registration, report nothing more for it.
     virtual void forget(int fd) noexcept = 0;
+    // cogent made `fd` (a socket) and promises forget() before it is closed or handed to anyone
+    // else. A registration kept for it can then be trusted: no close behind the backend's back can
+    // have dropped it. Backends that re-register defensively (epoll) skip that for such fds.
+    virtual void adopt(int fd) noexcept { (void)fd; }
     // Waits at most `timeout` (zero: only looks; forever: as long as it takes) and reports ready fds
     // to `sink`. Returns how many it reported. An interrupted wait (EINTR) reports nothing.
     virtual std::size_t poll(duration timeout, ready_sink& sink) = 0;

@@ -11,8 +11,9 @@
 // registration may be stale, because close() silently drops it from the epoll set, and a new file
 // given the same number would then never be reported. Skipping that call would make a raw fd
 // closed without notify_close() hang its successor's first wait; correctness wins over the
-// system call. (Sockets that cogent owns are closed through notify_close, so a later layer can
-// tell the backend the registration is known to be fresh.)
+// system call. Sockets that cogent made are the exception: they are adopt()ed, which promises a
+// forget() before any close, so their kept registration is trusted and a wait on them costs no
+// epoll_ctl at all once the first has registered them.
 //
 // epoll refuses regular files and directories (EPERM): they are always ready, so they are
 // reported ready at once instead.
@@ -68,9 +69,24 @@ public:
             return;
         }
         unsigned needed = edge_triggered_ ? (r.wanted != 0 ? io_readable | io_writable : 0) : r.wanted;
-        bool stale_possible = was_idle && r.wanted != 0 && r.registered != 0;
+        bool stale_possible = was_idle && r.wanted != 0 && r.registered != 0 && !r.adopted;
         if ((needed & ~r.registered) == 0 && !stale_possible) return;  // registered is a superset
         update(fd, r, r.registered | needed);
+    }
+
+    void adopt(int fd) noexcept override {
+        if (fd < 0) return;
+        try {
+            fd_record& r = record(fd);
+            // What is recorded for this number may be a registration the kernel dropped when an
+            // earlier file with the number was closed: start afresh (the first wait then adds
+            // it, or modifies it if the kernel still has it after all).
+            r = fd_record{};
+            r.adopted = true;
+        } catch (...) {
+            // Without memory for the record the fd is simply not adopted: waits stay correct,
+            // paying their epoll_ctl.
+        }
     }
 
     void forget(int fd) noexcept override {
@@ -111,6 +127,7 @@ private:
         unsigned wanted = 0;
         unsigned registered = 0;
         bool always_ready = false;
+        bool adopted = false;  // see adopt()
     };
 
     fd_record& record(int fd) {

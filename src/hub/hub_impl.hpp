@@ -85,6 +85,8 @@ public:
     void unwatch_fd(int fd, unsigned event, fd_interest& interest) noexcept;
     // Who holds `fd`'s slot for `event`, if anyone.
     fd_interest* interest_in(int fd, unsigned event) const noexcept;
+    // `fd` is a socket cogent made, to be closed only after close_fd (see backend::adopt).
+    void adopt_fd(int fd) noexcept { backend_->adopt(fd); }
     // Wakes whoever waits on `fd` with wake_reason::closed and forgets it (before closing it).
     void close_fd(int fd) noexcept;
     std::size_t fd_waits() const noexcept { return fd_waits_; }
