@@ -9,8 +9,12 @@ packages=(
   libboost-context-dev
   valgrind
   pkg-config liburing-dev
+  # networking: the resolver, TLS (and openssl to make test certificates)
+  libc-ares-dev libssl-dev openssl
   # benchmark peers and plots
   libboost-fiber-dev golang-go gnuplot-nox
+  # echo benchmark peers: Asio (standalone) and gevent
+  libasio-dev python3-gevent
 )
 
 missing=()

@@ -1,0 +1,53 @@
+// Binding, listening and accepting, for TCP and Unix-domain listeners alike.
+#include "cogent/listener.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "net/io_retry.hpp"
+
+namespace cogent {
+
+int listener::bind_and_listen(const endpoint& address, const listen_options& options) {
+    int fd = open_fd(address.family(), SOCK_STREAM);
+    auto fail = [&](const char* step) {
+        int error = errno;
+        ::close(fd);
+        throw std::system_error(error, std::generic_category(),
+                                std::string("cogent: cannot listen on ") + address.to_string() + ": " + step);
+    };
+    int on = 1;
+    if (address.is_ip() && options.reuse_address && ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) {
+        fail("SO_REUSEADDR");
+    }
+    if (options.reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) fail("SO_REUSEPORT");
+    if (address.family() == AF_INET6) {
+        int v6_only = options.v6_only;
+        if (::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6_only, sizeof v6_only) != 0) fail("IPV6_V6ONLY");
+    }
+    if (::bind(fd, address.data(), address.size()) != 0) fail("bind");
+    if (::listen(fd, options.backlog) != 0) fail("listen");
+    return fd;
+}
+
+int listener::accept_fd(endpoint* peer, duration timeout, std::error_code& ec) {
+    const clock::time_point deadline = deadline_after(timeout);
+    for (;;) {
+        socklen_t size = endpoint::capacity();
+        ssize_t fd = detail::retry_io(fd_, detail::io_readable, deadline, ec, "accept", [&](int listening) {
+            return static_cast<ssize_t>(::accept4(listening, peer != nullptr ? peer->data() : nullptr,
+                                                  peer != nullptr ? &size : nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+        });
+        if (fd >= 0) {
+            if (peer != nullptr) peer->resize(size);
+            return static_cast<int>(fd);
+        }
+        if (ec != std::errc::connection_aborted) return -1;
+    }
+}
+
+}  // namespace cogent

@@ -1,0 +1,189 @@
+// The stream server: an accepting greenlet, and a greenlet per connection in a group (a pool when
+// the number of connections is limited).
+#include "cogent/stream_server.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <optional>
+#include <stdexcept>
+
+#include "cogent/errors.hpp"
+#include "cogent/event.hpp"
+#include "cogent/group.hpp"
+#include "cogent/hub.hpp"
+#include "cogent/pool.hpp"
+#include "cogent/sleep.hpp"
+#include "cogent/task.hpp"
+#include "cogent/tcp.hpp"
+#include "cogent/unix.hpp"
+
+namespace cogent {
+namespace {
+
+// Errors that mean the process or the system ran out of something, which passes: back off.
+bool is_exhaustion(const std::error_code& ec) {
+    return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
+           ec == std::errc::no_buffer_space || ec == std::errc::not_enough_memory;
+}
+
+// The ordinary ways for a connection to end from the other side (or by stop()).
+bool is_connection_end(const std::error_code& ec) {
+    return ec == std::errc::connection_reset || ec == std::errc::broken_pipe || ec == net_errc::end_of_stream ||
+           ec == net_errc::socket_closed || ec == std::errc::timed_out;
+}
+
+}  // namespace
+
+struct stream_server::state {
+    handler handle;
+    server_options options;
+    endpoint address;  // as bound (the port filled in)
+    std::optional<tcp_listener> tcp;
+    std::optional<unix_listener> unix;
+    std::unique_ptr<group> connections;
+    pool* limit = nullptr;  // `connections`, when it is a pool
+    basic_task acceptor;
+    event stopped;
+    bool started = false;
+    bool stopping = false;
+    std::size_t accepted = 0;
+
+    // Accepts one connection and starts its greenlet; false once the listener is closed.
+    template <class Listener>
+    bool accept_one(Listener& listener, duration& backoff) {
+        endpoint peer;
+        std::error_code ec;
+        auto stream = listener.accept(peer, forever, ec);
+        if (ec) return survive(ec, backoff);
+        if (backoff != duration::zero()) {
+            std::fprintf(stderr, "cogent: stream_server on %s: accepting again\n", address.to_string().c_str());
+            backoff = duration::zero();
+        }
+        ++accepted;
+        task_options task{"connection " + peer.to_string(), options.stack_size};
+        connections->spawn(task, [this, s = std::move(stream), peer]() mutable { serve(s, peer); });
+        return true;
+    }
+
+    bool survive(const std::error_code& ec, duration& backoff) {
+        if (ec == net_errc::socket_closed || ec == std::errc::bad_file_descriptor) return false;
+        if (is_exhaustion(ec)) {
+            if (backoff == duration::zero()) {
+                std::fprintf(stderr, "cogent: stream_server on %s: accept failed: %s; retrying with back-off\n",
+                             address.to_string().c_str(), ec.message().c_str());
+                backoff = std::chrono::milliseconds(10);
+            } else {
+                backoff = std::min<duration>(backoff * 2, std::chrono::seconds(1));
+            }
+            sleep(backoff);
+            return true;
+        }
+        // Anything else (a protocol error on one connection, a firewall's EPERM) concerns that
+        // connection only: report it and go on, after a breath so that a persistent error cannot
+        // make a spin.
+        report_error("stream_server accept on " + address.to_string(),
+                     std::make_exception_ptr(std::system_error(ec, "cogent: accept")));
+        sleep(std::chrono::milliseconds(1));
+        return true;
+    }
+
+    void serve(stream_socket& stream, const endpoint& peer) {
+        if (options.nodelay && tcp) {
+            try {
+                static_cast<tcp_stream&>(stream).set_nodelay(true);
+            } catch (const std::system_error&) {
+                // The peer may be gone already; the handler will find out on its first call.
+            }
+        }
+        try {
+            handle(stream, peer);
+        } catch (const std::system_error& e) {
+            if (!is_connection_end(e.code())) throw;
+        } catch (const timeout_error&) {
+            // A read or write that ran out of its time (an idle client): the connection ends.
+        }
+    }
+
+    void accept_loop() {
+        duration backoff = duration::zero();
+        for (;;) {
+            if (limit != nullptr) limit->wait_available();
+            bool open = tcp ? accept_one(*tcp, backoff) : accept_one(*unix, backoff);
+            if (!open) return;
+        }
+    }
+};
+
+stream_server::stream_server(const endpoint& address, handler handle, server_options options)
+    : state_(std::make_unique<state>()) {
+    if (!handle) throw std::invalid_argument("cogent: stream_server needs a handler");
+    state_->handle = std::move(handle);
+    state_->options = options;
+    if (address.is_ip()) {
+        state_->tcp = tcp_listener::bind(address, options.listen);
+        state_->address = state_->tcp->local_endpoint();
+    } else if (address.family() == AF_UNIX) {
+        state_->unix = unix_listener::bind(address, options.listen);
+        state_->address = address;
+    } else {
+        throw std::invalid_argument("cogent: stream_server needs an IP or Unix-domain address, not '" +
+                                    address.to_string() + "'");
+    }
+    if (options.max_connections > 0) {
+        auto limited = std::make_unique<pool>(options.max_connections);
+        state_->limit = limited.get();
+        state_->connections = std::move(limited);
+    } else {
+        state_->connections = std::make_unique<group>();
+    }
+}
+
+stream_server::~stream_server() {
+    if (state_ && state_->started) {
+        try {
+            stop(duration::zero());
+        } catch (...) {
+            report_error("stream_server destructor", std::current_exception());
+        }
+    }
+}
+
+void stream_server::start() {
+    if (state_->stopping) throw std::logic_error("cogent: a stopped stream_server cannot start again");
+    if (state_->started) return;
+    state_->started = true;
+    state_->acceptor = spawn(task_options{"stream_server " + state_->address.to_string(), 0},
+                             [s = state_.get()] { s->accept_loop(); });
+}
+
+bool stream_server::serve_forever(duration timeout) {
+    if (state_->stopping) return true;  // stopped already: nothing to wait for
+    start();
+    return state_->stopped.wait(timeout);
+}
+
+std::size_t stream_server::stop(duration grace) {
+    state& s = *state_;
+    if (s.stopping) return 0;
+    s.stopping = true;
+    // The acceptor may be parked in accept (woken by the close) or waiting for a place in the
+    // pool (woken by the kill); either way it is gone before the listener is.
+    if (s.acceptor) s.acceptor.kill();
+    if (s.tcp) s.tcp->close();
+    if (s.unix) s.unix->close();
+    std::size_t killed = 0;
+    if (!s.connections->join(grace)) {
+        killed = s.connections->size();
+        s.connections->kill();
+    }
+    s.stopped.set();
+    return killed;
+}
+
+endpoint stream_server::local_endpoint() const { return state_->address; }
+bool stream_server::started() const noexcept { return state_->started; }
+bool stream_server::stopped() const noexcept { return state_->stopping; }
+std::size_t stream_server::connection_count() const noexcept { return state_->connections->size(); }
+std::size_t stream_server::accepted_count() const noexcept { return state_->accepted; }
+
+}  // namespace cogent
