@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds cogent and runs every test:
-#   1. g++, RelWithDebInfo: the whole suite (ctest), the hub and sync suites once per backend
+#   1. g++, RelWithDebInfo: the whole suite (ctest), the hub, sync and net suites once per backend
 #      (select, poll, epoll, epoll_et, io_uring), and the benchmarks compile;
 #   2. g++ with AddressSanitizer + UndefinedBehaviorSanitizer: the same, with
 #      detect_stack_use_after_return so every greenlet switch must be announced to ASan, and the
 #      greenlet suite once more with ASan's default options;
-#   3. clang++: builds warning-free and passes the suite, the hub and sync parts on epoll only
+#   3. clang++: builds warning-free and passes the suite, the hub, sync and net parts on epoll only
 #      (what differs between backends does not depend on the compiler; this keeps CI short);
 #   4. the ucontext context switch (the portable fallback): the same as clang++;
 #   5. valgrind memcheck on the examples.

@@ -9,6 +9,7 @@
 // thread (pthread_sigmask before starting them) for this to see them reliably.
 #pragma once
 
+#include <csignal>  // the signal numbers callers pass
 #include <initializer_list>
 
 #include "cogent/time.hpp"

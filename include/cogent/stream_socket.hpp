@@ -63,6 +63,11 @@ public:
 
 protected:
     explicit stream_socket(nonblocking_fd adopt) noexcept : socket(adopt) {}
+
+private:
+    // One recv or send, through the backend's own calls (io_uring) or readiness and a retry.
+    ssize_t receive(char* data, std::size_t size, clock::time_point deadline, std::error_code& ec);
+    ssize_t send(const char* data, std::size_t size, clock::time_point deadline, std::error_code& ec);
 };
 
 }  // namespace cogent

@@ -35,6 +35,18 @@ protected:
     ~ready_sink() = default;
 };
 
+// A system call the kernel performs on the hub's behalf (io_uring's recv, send, accept) instead
+// of reporting readiness. Lives in the frame of the greenlet that waits for it, which must not
+// return while it is in flight: the kernel writes into its buffer until it completes.
+struct native_op {
+    // Called in the hub once the result is in; the op is no longer in flight by then.
+    void (*complete)(native_op* op) noexcept = nullptr;
+    int result = 0;  // what the system call returns: >= 0, or -errno (-ECANCELED once cancelled)
+    bool in_flight = false;
+    int fd = -1;         // for the backend
+    int direction = 0;   // for the backend: 0 reads (recv, accept), 1 writes (send)
+};
+
 class backend {
 public:
     virtual ~backend() = default;
@@ -50,6 +62,18 @@ public:
     // else. A registration kept for it can then be trusted: no close behind the backend's back can
     // have dropped it. Backends that re-register defensively (epoll) skip that for such fds.
     virtual void adopt(int fd) noexcept { (void)fd; }
+    // Whether the backend performs socket calls itself (submit_*); sockets then use that instead
+    // of waiting for readiness and retrying.
+    virtual bool native_io() const noexcept { return false; }
+    // Queue a recv, send or accept on `fd`; it goes to the kernel with the next poll(), and
+    // op.complete is called when it is done. At most one read (recv, accept) and one send per fd
+    // at a time. Throw std::logic_error unless native_io(), std::system_error if there is no room.
+    virtual void submit_recv(native_op& op, int fd, void* buffer, std::size_t size);
+    virtual void submit_send(native_op& op, int fd, const void* data, std::size_t size);
+    virtual void submit_accept(native_op& op, int fd, void* address, unsigned* address_size);
+    // Asks the kernel to stop `op`; it still completes (with -ECANCELED, or its result if it was
+    // done first). forget(fd) cancels the fd's ops likewise.
+    virtual void cancel(native_op& op) noexcept;
     // Waits at most `timeout` (zero: only looks; forever: as long as it takes) and reports ready fds
     // to `sink`. Returns how many it reported. An interrupted wait (EINTR) reports nothing.
     virtual std::size_t poll(duration timeout, ready_sink& sink) = 0;

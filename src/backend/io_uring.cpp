@@ -29,10 +29,24 @@
 // all ones) fall in the same class.
 //
 // A regular file has no poll method: the kernel reports it readable and writable at once.
+//
+// Native operations. Sockets hand their recv, send and accept to the ring (submit_*) instead of
+// waiting for readiness and retrying: the request rides on the next io_uring_enter with every
+// other connection's, and the kernel performs it at once if it can (data already there) or when
+// the socket is ready. In request-response traffic that is no system call per message at all,
+// where readiness costs a recv, a send and often an EAGAIN. Their user_data is the op's address
+// with the top two bits set. An op is in flight until its completion, which the waiting greenlet
+// must see before it returns (the kernel writes into its buffer): cancel() and forget() ask the
+// kernel to cancel, and the op then completes with -ECANCELED (or its result, if it was first).
+// COGENT_IO_URING_NATIVE=0 turns native operations off (readiness only), to compare the two.
 #include <liburing.h>
 #include <poll.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -42,6 +56,7 @@
 #include <vector>
 
 #include "backend/backend.hpp"
+#include "backend/io_uring_setup.hpp"
 #include "cogent/errors.hpp"
 
 namespace cogent::detail {
@@ -49,6 +64,8 @@ namespace {
 
 constexpr unsigned ring_entries = 256;
 constexpr std::uint64_t not_a_poll = std::uint64_t{1} << 63;
+constexpr std::uint64_t native_tag = not_a_poll | std::uint64_t{1} << 62;  // and the op's address
+constexpr std::uint64_t liburing_timeout = ~std::uint64_t{0};
 constexpr std::uint32_t generation_mask = (std::uint32_t{1} << 30) - 1;
 constexpr unsigned direction_event[2] = {io_readable, io_writable};
 constexpr unsigned direction_mask[2] = {POLLIN | POLLPRI | POLLRDHUP, POLLOUT};
@@ -65,48 +82,38 @@ unsigned from_poll(int mask) noexcept {
     return events;
 }
 
-std::string unavailable(int error) {
-    std::string why;
-    switch (error) {
-        case ENOSYS:
-            why = " (this kernel has no io_uring)";
-            break;
-        case EPERM:
-            why =
-                " (refused by a seccomp filter, as container runtimes install, or by the "
-                "kernel.io_uring_disabled sysctl)";
-            break;
-        case ENOMEM:
-            why = " (the ring's memory is refused: RLIMIT_MEMLOCK on kernels before 5.12)";
-            break;
-        default:
-            break;
-    }
-    return "cogent: io_uring is unavailable here: io_uring_queue_init failed: " +
-           std::string(std::strerror(error)) + why +
-           "; use the epoll backend instead (the default; hub_options::backend or COGENT_BACKEND=epoll)";
-}
-
 class io_uring_backend final : public backend {
 public:
-    io_uring_backend() {
-        int rc = io_uring_queue_init(ring_entries, &ring_, 0);
-        if (rc < 0) throw backend_error(unavailable(-rc));
-        // Without EXT_ARG (before 5.11) liburing waits with a timeout by queueing a timeout
-        // request of its own; without NODROP (before 5.5) completions are lost when the
-        // completion queue overflows, and a lost completion is a waiter never woken.
-        unsigned needed = IORING_FEAT_EXT_ARG | IORING_FEAT_NODROP;
-        if ((ring_.features & needed) != needed) {
-            io_uring_queue_exit(&ring_);
-            throw backend_error(
-                "cogent: io_uring is unavailable here: the kernel's io_uring lacks "
-                "IORING_FEAT_EXT_ARG or IORING_FEAT_NODROP (Linux 5.11 or later is needed); "
-                "use the epoll backend instead (the default)");
-        }
-    }
+    io_uring_backend() { init_ring(ring_, ring_entries); }
     ~io_uring_backend() override { io_uring_queue_exit(&ring_); }
 
     backend_kind kind() const noexcept override { return backend_kind::io_uring; }
+
+    bool native_io() const noexcept override { return native_; }
+
+    void submit_recv(native_op& op, int fd, void* buffer, std::size_t size) override {
+        io_uring_prep_recv(start(op, fd, 0), fd, buffer, size, 0);
+    }
+    void submit_send(native_op& op, int fd, const void* data, std::size_t size) override {
+        io_uring_prep_send(start(op, fd, 1), fd, data, size, MSG_NOSIGNAL);
+    }
+    void submit_accept(native_op& op, int fd, void* address, unsigned* address_size) override {
+        io_uring_prep_accept(start(op, fd, 0), fd, static_cast<sockaddr*>(address),
+                             reinterpret_cast<socklen_t*>(address_size), SOCK_NONBLOCK | SOCK_CLOEXEC);
+    }
+
+    void cancel(native_op& op) noexcept override {
+        if (!op.in_flight) return;
+        io_uring_sqe* s = sqe();
+        if (s == nullptr) {
+            io_uring_submit(&ring_);
+            s = sqe();
+        }
+        // Without room even then, the op runs to its natural end (data, or the fd's close).
+        if (s == nullptr) return;
+        io_uring_prep_cancel64(s, native_id(op), 0);
+        io_uring_sqe_set_data64(s, not_a_poll);
+    }
 
     void set_interest(int fd, unsigned events) override {
         check_fd(fd);
@@ -134,6 +141,11 @@ public:
         fd_record& r = records_[static_cast<std::size_t>(fd)];
         r.wanted = 0;
         bool removing = false;
+        for (native_op* op : r.native) {
+            if (op == nullptr) continue;
+            cancel(*op);
+            removing = true;
+        }
         for (int d : {0, 1}) {
             if (r.armed[d] == 0) continue;
             // If even a submit leaves no room for the removal, the poll stays until it fires;
@@ -173,12 +185,16 @@ public:
         }
         reap();
         ready_.clear();
+        finished_.clear();
         for (const auto& [id, res] : completions_)
             complete(id, res);
-        // Reported last: the sink may run posted jobs, which may call set_interest or forget.
+        // Reported last: the sink may run posted jobs, which may call set_interest or forget,
+        // and a finished op's waiter may be destroyed as soon as its greenlet runs.
+        for (native_op* op : finished_)
+            op->complete(op);
         for (const auto& [fd, events] : ready_)
             sink.on_ready(fd, events);
-        return ready_.size();
+        return ready_.size() + finished_.size();
     }
 
 private:
@@ -186,7 +202,34 @@ private:
         unsigned wanted = 0;
         std::uint32_t armed[2] = {0, 0};  // generation of the outstanding poll per direction; 0: none
         std::uint32_t generation = 0;
+        native_op* native[2] = {nullptr, nullptr};  // in flight, per direction
     };
+
+    static std::uint64_t native_id(const native_op& op) noexcept {
+        return native_tag | reinterpret_cast<std::uintptr_t>(&op);
+    }
+
+    // An entry for `op`, marked in flight on `fd`.
+    io_uring_sqe* start(native_op& op, int fd, int direction) {
+        check_fd(fd);
+        if (static_cast<std::size_t>(fd) >= records_.size()) records_.resize(static_cast<std::size_t>(fd) + 1);
+        io_uring_sqe* s = sqe();
+        if (s == nullptr) {
+            int rc = io_uring_submit(&ring_);
+            s = sqe();
+            if (s == nullptr) {
+                throw std::system_error(rc < 0 ? -rc : EBUSY, std::generic_category(),
+                                        "cogent: io_uring: no room for an operation on fd " + std::to_string(fd));
+            }
+        }
+        op.fd = fd;
+        op.direction = direction;
+        op.in_flight = true;
+        op.result = 0;
+        records_[static_cast<std::size_t>(fd)].native[direction] = &op;
+        io_uring_sqe_set_data64(s, native_id(op));
+        return s;
+    }
 
     io_uring_sqe* sqe() noexcept { return io_uring_get_sqe(&ring_); }
 
@@ -252,6 +295,15 @@ private:
     }
 
     void complete(std::uint64_t id, int res) {
+        if ((id & native_tag) == native_tag && id != liburing_timeout) {
+            auto* op = reinterpret_cast<native_op*>(static_cast<std::uintptr_t>(id & ~native_tag));
+            op->result = res;
+            op->in_flight = false;
+            native_op*& slot = records_[static_cast<std::size_t>(op->fd)].native[op->direction];
+            if (slot == op) slot = nullptr;
+            finished_.push_back(op);
+            return;
+        }
         if (id & not_a_poll) return;
         int fd = static_cast<int>(static_cast<std::uint32_t>(id));
         int d = static_cast<int>((id >> 32) & 1);
@@ -275,6 +327,13 @@ private:
     std::vector<int> rearm_;  // fds whose poll has completed; armed again at the next poll() if still wanted
     std::vector<std::pair<std::uint64_t, int>> completions_;
     std::vector<std::pair<int, unsigned>> ready_;
+    std::vector<native_op*> finished_;
+    bool native_ = native_enabled();
+
+    static bool native_enabled() noexcept {
+        const char* setting = std::getenv("COGENT_IO_URING_NATIVE");
+        return setting == nullptr || std::string_view(setting) != "0";
+    }
 };
 
 }  // namespace

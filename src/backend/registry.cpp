@@ -1,5 +1,6 @@
 // Choosing a backend by kind, and what every backend shares.
 #include <climits>
+#include <stdexcept>
 #include <string>
 
 #include "backend/backend.hpp"
@@ -31,6 +32,17 @@ namespace detail {
 void backend::check_fd(int fd) const {
     if (fd < 0) throw backend_error("cogent: cannot wait on fd " + std::to_string(fd) + ": not a file descriptor");
 }
+
+namespace {
+[[noreturn]] void not_native(const backend& b) {
+    throw std::logic_error(std::string("cogent: the ") + to_string(b.kind()) + " backend performs no socket calls itself");
+}
+}  // namespace
+
+void backend::submit_recv(native_op&, int, void*, std::size_t) { not_native(*this); }
+void backend::submit_send(native_op&, int, const void*, std::size_t) { not_native(*this); }
+void backend::submit_accept(native_op&, int, void*, unsigned*) { not_native(*this); }
+void backend::cancel(native_op&) noexcept {}
 
 std::unique_ptr<backend> make_backend(backend_kind kind) {
     switch (kind) {

@@ -43,6 +43,9 @@ using monitor_ptr = std::unique_ptr<monitor, monitor_deleter>;
 struct fd_interest {
     waiter* target = nullptr;
     unsigned seen = 0;  // io_event bits reported while registered, plus fd_closed
+    // A native operation (backend::submit_*) holds the slot, for the one-reader-one-writer rule
+    // and for notify_close's wake-up; the backend is asked for no readiness.
+    bool native = false;
 };
 // Set in fd_interest::seen when notify_close took the interest off its fd.
 inline constexpr unsigned fd_closed = 8;
@@ -74,6 +77,9 @@ public:
     // Parks the current greenlet on `w` (see waiter::wait). Not for the hub itself.
     // `ready_at_once`: it is woken as it parks, so it runs again after everything already ready.
     wake_reason park(waiter& w, clock::time_point deadline, bool ready_at_once = false);
+    // Parks without raising a pending error, before or after: it stays pending for the next
+    // park. For waiting out a native operation that must complete before its frame may go.
+    wake_reason park_keeping_errors(waiter& w, clock::time_point deadline);
 
     // Waits until `fd` has `event` (io_readable or io_writable) or the deadline passes.
     wake_reason wait_fd(int fd, unsigned event, clock::time_point deadline, const char* what);
@@ -132,6 +138,7 @@ private:
     void report_would_block_forever();
     void abandon_everything() noexcept;
     void update_interest(int fd);
+    wake_reason park_as(waiter& w, clock::time_point deadline, bool ready_at_once, bool raise_pending);
 
     hub_options options_;
     greenlet greenlet_;

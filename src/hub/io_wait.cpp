@@ -66,7 +66,9 @@ wake_reason hub_impl::wait_fd(int fd, unsigned event, clock::time_point deadline
 
 void hub_impl::update_interest(int fd) {
     const fd_watch& f = fds_[fd];
-    backend_->set_interest(fd, (f.reader != nullptr ? io_readable : 0u) | (f.writer != nullptr ? io_writable : 0u));
+    const bool reading = f.reader != nullptr && !f.reader->native;
+    const bool writing = f.writer != nullptr && !f.writer->native;
+    backend_->set_interest(fd, (reading ? io_readable : 0u) | (writing ? io_writable : 0u));
 }
 
 void hub_impl::close_fd(int fd) noexcept {

@@ -124,12 +124,20 @@ std::size_t wait_list::wake_all(wake_reason reason) noexcept {
 namespace detail {
 
 wake_reason hub_impl::park(waiter& w, clock::time_point deadline, bool ready_at_once) {
+    return park_as(w, deadline, ready_at_once, true);
+}
+
+wake_reason hub_impl::park_keeping_errors(waiter& w, clock::time_point deadline) {
+    return park_as(w, deadline, false, false);
+}
+
+wake_reason hub_impl::park_as(waiter& w, clock::time_point deadline, bool ready_at_once, bool raise_pending) {
     greenlet_impl* self = existing_thread_state()->current;
     if (self == hub_greenlet) {
         throw std::logic_error(std::string("cogent: the hub cannot wait (on ") + w.what_ +
                                "): a timer callback or posted job tried to block; spawn a task for it");
     }
-    if (self->pending_error) std::rethrow_exception(take_pending(self));
+    if (raise_pending && self->pending_error) std::rethrow_exception(take_pending(self));
     if (self->parked_on != nullptr) throw std::logic_error("cogent: a greenlet cannot wait on two waiters at once");
     w.hub_ = this;
     w.reason_ = wake_reason::none;
@@ -150,7 +158,7 @@ wake_reason hub_impl::park(waiter& w, clock::time_point deadline, bool ready_at_
         }
     } guard{this, w, self};
     switch_away(this, self);
-    if (self->pending_error) [[unlikely]] std::rethrow_exception(take_pending(self));
+    if (raise_pending && self->pending_error) [[unlikely]] std::rethrow_exception(take_pending(self));
     if (w.reason_ == wake_reason::none) [[unlikely]] {
         throw greenlet_error(std::string("cogent: greenlet '") + display_name(self) + "', waiting on " + w.what_ +
                              ", was switched to directly; a parked greenlet runs again only when its waiter is woken");

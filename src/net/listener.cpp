@@ -9,6 +9,7 @@
 #include <string>
 
 #include "net/io_retry.hpp"
+#include "net/native_io.hpp"
 
 namespace cogent {
 
@@ -36,9 +37,21 @@ int listener::bind_and_listen(const endpoint& address, const listen_options& opt
 
 int listener::accept_fd(endpoint* peer, duration timeout, std::error_code& ec) {
     const clock::time_point deadline = deadline_after(timeout);
+    const bool native = detail::native_io_available();
+    endpoint ignored;
     for (;;) {
         socklen_t size = endpoint::capacity();
-        ssize_t fd = detail::retry_io(fd_, detail::io_readable, deadline, ec, "accept", [&](int listening) {
+        ssize_t fd;
+        if (native) {
+            // The kernel writes the address by the end of the call, which this frame outlives.
+            endpoint& into = peer != nullptr ? *peer : ignored;
+            fd = detail::native_io(fd_, {detail::native_call::accept, into.data(), 0, &size}, deadline, ec, "accept");
+            if (fd >= 0 && peer != nullptr) peer->resize(size);
+            if (fd >= 0) return static_cast<int>(fd);
+            if (ec != std::errc::connection_aborted) return -1;
+            continue;
+        }
+        fd = detail::retry_io(fd_, detail::io_readable, deadline, ec, "accept", [&](int listening) {
             return static_cast<ssize_t>(::accept4(listening, peer != nullptr ? peer->data() : nullptr,
                                                   peer != nullptr ? &size : nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         });

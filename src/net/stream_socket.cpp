@@ -9,6 +9,7 @@
 #include <climits>
 
 #include "net/io_retry.hpp"
+#include "net/native_io.hpp"
 #include "net/or_throw.hpp"
 
 namespace cogent {
@@ -31,10 +32,26 @@ std::size_t stream_socket::read_some(std::span<char> buffer, duration timeout, s
         ec.clear();
         return 0;
     }
-    ssize_t n = retry_io(
-        fd_, io_readable, deadline_after(timeout), ec, "socket readable",
-        [&](int fd) { return ::recv(fd, buffer.data(), buffer.size(), 0); }, &read_waits_first_);
+    ssize_t n = receive(buffer.data(), buffer.size(), deadline_after(timeout), ec);
     return n < 0 ? 0 : static_cast<std::size_t>(n);
+}
+
+ssize_t stream_socket::receive(char* data, std::size_t size, clock::time_point deadline, std::error_code& ec) {
+    if (detail::native_io_available()) {
+        return detail::native_io(fd_, {detail::native_call::recv, data, size}, deadline, ec, "socket recv");
+    }
+    return retry_io(
+        fd_, io_readable, deadline, ec, "socket readable", [&](int fd) { return ::recv(fd, data, size, 0); },
+        &read_waits_first_);
+}
+
+ssize_t stream_socket::send(const char* data, std::size_t size, clock::time_point deadline, std::error_code& ec) {
+    if (detail::native_io_available()) {
+        return detail::native_io(fd_, {detail::native_call::send, const_cast<char*>(data), size}, deadline, ec,
+                                 "socket send");
+    }
+    return retry_io(fd_, io_writable, deadline, ec, "socket writable",
+                    [&](int fd) { return ::send(fd, data, size, MSG_NOSIGNAL); });
 }
 
 std::size_t stream_socket::write_some(std::string_view data, duration timeout, std::error_code& ec) {
@@ -42,8 +59,7 @@ std::size_t stream_socket::write_some(std::string_view data, duration timeout, s
         ec.clear();
         return 0;
     }
-    ssize_t n = retry_io(fd_, io_writable, deadline_after(timeout), ec, "socket writable",
-                         [&](int fd) { return ::send(fd, data.data(), data.size(), MSG_NOSIGNAL); });
+    ssize_t n = send(data.data(), data.size(), deadline_after(timeout), ec);
     return n < 0 ? 0 : static_cast<std::size_t>(n);
 }
 
@@ -52,9 +68,7 @@ std::size_t stream_socket::read_exact(std::span<char> buffer, duration timeout, 
     std::size_t done = 0;
     ec.clear();
     while (done < buffer.size()) {
-        ssize_t n = retry_io(fd_, io_readable, deadline, ec, "socket readable", [&](int fd) {
-            return ::recv(fd, buffer.data() + done, buffer.size() - done, 0);
-        });
+        ssize_t n = receive(buffer.data() + done, buffer.size() - done, deadline, ec);
         if (n < 0) return done;
         if (n == 0) {
             ec = make_error_code(net_errc::end_of_stream);
@@ -70,9 +84,7 @@ std::size_t stream_socket::write_all(std::string_view data, duration timeout, st
     std::size_t done = 0;
     ec.clear();
     while (done < data.size()) {
-        ssize_t n = retry_io(fd_, io_writable, deadline, ec, "socket writable", [&](int fd) {
-            return ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-        });
+        ssize_t n = send(data.data() + done, data.size() - done, deadline, ec);
         if (n < 0) return done;
         done += static_cast<std::size_t>(n);
     }
