@@ -19,6 +19,16 @@
 #include "cogent/unix.hpp"
 #include "net/net_test_support.hpp"
 
+// Whether AddressSanitizer is on: g++ says so with a macro, clang through __has_feature.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define COGENT_TEST_CLANG_ASAN 1
+#endif
+#endif
+#ifndef COGENT_TEST_CLANG_ASAN
+#define COGENT_TEST_CLANG_ASAN 0
+#endif
+
 namespace {
 
 using cogent_test::patience;
@@ -202,6 +212,11 @@ TEST_F(StreamServer, BadArgumentsAreClearErrors) {
 // In a child process whose fd limit is low: accepting fails with EMFILE until connections end.
 // The server warns once, does not spin, and serves every client in the end.
 TEST_F(StreamServer, SurvivesRunningOutOfFds) {
+#if defined(__SANITIZE_ADDRESS__) || COGENT_TEST_CLANG_ASAN
+    // UBSan's vptr check opens a pipe to see whether memory is readable; in a process out of fds,
+    // the condition this test makes, that fails and UBSan reports a false error and stops.
+    GTEST_SKIP() << "not under the sanitizers, which need fds of their own";
+#endif
     int report[2];
     ASSERT_EQ(::pipe(report), 0);
     int errors[2];
@@ -230,13 +245,19 @@ TEST_F(StreamServer, SurvivesRunningOutOfFds) {
     std::vector<cogent::task<bool>> clients;
     for (int i = 0; i < 12; ++i) {
         clients.push_back(cogent::spawn([port, i] {
-            cogent::tcp_stream s = cogent::tcp_stream::connect(cogent::endpoint::loopback(port), patience);
-            bool good = round_trip(s, payload(100, i));
-            cogent::sleep(200ms);  // hold the server's fd a while
-            return good;
+            try {
+                cogent::tcp_stream s = cogent::tcp_stream::connect(cogent::endpoint::loopback(port), patience);
+                bool good = round_trip(s, payload(100, i));
+                cogent::sleep(200ms);  // hold the server's fd a while
+                return good;
+            } catch (const std::exception& e) {
+                ADD_FAILURE() << "client " << i << ": " << e.what();
+                return false;
+            }
         }));
     }
-    for (auto& c : clients) EXPECT_TRUE(c.get(3 * patience));
+    bool all_served = true;
+    for (auto& c : clients) all_served = c.get(3 * patience) && all_served;
     ::kill(child, SIGKILL);
     int status = 0;
     ::waitpid(child, &status, 0);
@@ -250,6 +271,7 @@ TEST_F(StreamServer, SurvivesRunningOutOfFds) {
          at = text.find("retrying with back-off", at + 1)) {
         ++warnings;
     }
+    EXPECT_TRUE(all_served) << "the server said:\n" << text;
     EXPECT_GE(warnings, 1u) << text;
     EXPECT_NE(text.find("Too many open files"), std::string::npos) << text;
     // One warning per episode: at most one per client that had to wait.
