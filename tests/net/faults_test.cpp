@@ -18,17 +18,11 @@ namespace {
 
 using cogent_test::patience;
 using cogent_test::payload;
+using cogent_test::upper;
+using cogent_test::upper_echo;
 using namespace std::chrono_literals;
 
-std::string upper(std::string text) {
-    for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return text;
-}
 
-void upper_echo(cogent::stream_socket& s, const cogent::endpoint&) {
-    std::vector<char> buffer(4096);
-    while (std::size_t n = s.read_some(buffer, patience)) s.write_all(upper(std::string(buffer.data(), n)), patience);
-}
 
 // Reads until the end of the stream.
 std::string read_all(cogent::stream_socket& s) {

@@ -3,10 +3,12 @@
 
 #include <dirent.h>
 
+#include <cctype>
 #include <cstddef>
 #include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "cogent/task.hpp"
 #include "cogent/tcp.hpp"
@@ -38,6 +40,18 @@ inline std::string payload(std::size_t size, unsigned seed = 1) {
     std::string text(size, ' ');
     for (char& c : text) c = alphabet[pick(random)];
     return text;
+}
+
+// ASCII upper case, as the seed's server replies.
+inline std::string upper(std::string text) {
+    for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return text;
+}
+
+// The seed's service as a stream_server handler: every chunk comes back upper-cased.
+inline void upper_echo(cogent::stream_socket& s, const cogent::endpoint&) {
+    std::vector<char> buffer(4096);  // not on the greenlet's 64 KiB stack
+    while (std::size_t n = s.read_some(buffer, patience)) s.write_all(upper(std::string(buffer.data(), n)), patience);
 }
 
 // How many fds this process has open.

@@ -33,21 +33,11 @@ namespace {
 
 using cogent_test::patience;
 using cogent_test::payload;
+using cogent_test::upper;
+using cogent_test::upper_echo;
 using namespace std::chrono_literals;
 
-std::string upper(std::string text) {
-    for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return text;
-}
 
-// The seed's service: every chunk comes back upper-cased.
-void upper_echo(cogent::stream_socket& s, const cogent::endpoint&) {
-    std::vector<char> buffer(4096);
-    while (std::size_t n = s.read_some(buffer, patience)) {
-        std::string chunk(buffer.data(), n);
-        s.write_all(upper(std::move(chunk)), patience);
-    }
-}
 
 // Sends `message` and checks the upper-cased reply.
 bool round_trip(cogent::stream_socket& s, const std::string& message) {
