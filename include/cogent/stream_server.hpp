@@ -18,6 +18,12 @@
 // (options.listen.backlog); once that is full the kernel drops their connection attempts, which
 // clients retry (TCP) or see refused (Unix-domain: EAGAIN). Nothing is accepted only to be closed.
 //
+// With a tls_context, the server makes the TLS handshake on each connection (within
+// options.handshake_timeout) before the handler runs, hands the handler the tls_stream, and
+// sends close_notify when the handler returns. A client that fails the handshake (it does not
+// speak TLS, refuses our certificate, or offers none when one is required) is closed: quietly if
+// it simply went away or ran out of time, reported through the error handler otherwise.
+//
 // Accept errors that mean the process or system is out of something (EMFILE, ENFILE, ENOBUFS,
 // ENOMEM) are survived: the server prints one warning on stderr, backs off (10 ms doubling to
 // 1 s) and tries again, printing a note when accepting works again. It never spins and never
@@ -32,6 +38,7 @@
 #include "cogent/listener.hpp"
 #include "cogent/stream_socket.hpp"
 #include "cogent/time.hpp"
+#include "cogent/tls.hpp"
 
 namespace cogent {
 
@@ -40,16 +47,22 @@ struct server_options {
     std::size_t max_connections = 0;  // 0: no limit
     bool nodelay = true;              // TCP_NODELAY on accepted TCP connections
     std::size_t stack_size = 0;       // of each connection's greenlet; 0: the default
+    // TLS servers: the time a client has to complete its handshake (and to take our
+    // close_notify at the end).
+    duration handshake_timeout = std::chrono::seconds(10);
 };
 
 class stream_server {
 public:
     using handler = std::function<void(stream_socket& stream, const endpoint& peer)>;
+    using tls_handler = std::function<void(tls_stream& stream, const endpoint& peer)>;
 
     // Binds and listens on `address` at once (so local_endpoint() is known before start), but
     // accepts nothing until start() or serve_forever(). Throws std::system_error if it cannot
     // listen, std::invalid_argument for an address that is neither IP nor Unix-domain.
     stream_server(const endpoint& address, handler handle, server_options options = {});
+    // A TLS server: `tls` must be a server context (tls_context::server).
+    stream_server(const endpoint& address, tls_context tls, tls_handler handle, server_options options = {});
     // Stops at once (stop(0)) if still running.
     ~stream_server();
     stream_server(const stream_server&) = delete;

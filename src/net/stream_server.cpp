@@ -29,13 +29,15 @@ bool is_exhaustion(const std::error_code& ec) {
 // The ordinary ways for a connection to end from the other side (or by stop()).
 bool is_connection_end(const std::error_code& ec) {
     return ec == std::errc::connection_reset || ec == std::errc::broken_pipe || ec == net_errc::end_of_stream ||
-           ec == net_errc::socket_closed || ec == std::errc::timed_out;
+           ec == net_errc::socket_closed || ec == std::errc::timed_out || ec == tls_errc::unexpected_eof;
 }
 
 }  // namespace
 
 struct stream_server::state {
     handler handle;
+    tls_handler handle_tls;
+    std::optional<tls_context> tls;
     server_options options;
     endpoint address;  // as bound (the port filled in)
     std::optional<tcp_listener> tcp;
@@ -96,12 +98,28 @@ struct stream_server::state {
             }
         }
         try {
-            handle(stream, peer);
+            if (tls) {
+                serve_tls(stream, peer);
+            } else {
+                handle(stream, peer);
+            }
         } catch (const std::system_error& e) {
             if (!is_connection_end(e.code())) throw;
         } catch (const timeout_error&) {
             // A read or write that ran out of its time (an idle client): the connection ends.
         }
+    }
+
+    void serve_tls(stream_socket& transport, const endpoint& peer) {
+        std::error_code ec;
+        tls_stream stream = tls_stream::accept(std::move(transport), *tls, options.handshake_timeout, ec);
+        if (ec) {
+            if (is_connection_end(ec)) return;
+            throw std::system_error(ec, "cogent: TLS handshake with " + peer.to_string());
+        }
+        handle_tls(stream, peer);
+        // A clean end for the client: close_notify, and the client's if it answers in time.
+        stream.shutdown(options.handshake_timeout, ec);
     }
 
     void accept_loop() {
@@ -136,6 +154,16 @@ stream_server::stream_server(const endpoint& address, handler handle, server_opt
     } else {
         state_->connections = std::make_unique<group>();
     }
+}
+
+stream_server::stream_server(const endpoint& address, tls_context tls, tls_handler handle, server_options options)
+    : stream_server(address, [](stream_socket&, const endpoint&) {}, options) {
+    if (!handle) throw std::invalid_argument("cogent: stream_server needs a handler");
+    if (!tls || !tls.is_server()) {
+        throw std::invalid_argument("cogent: a TLS stream_server needs a server context (tls_context::server)");
+    }
+    state_->tls = std::move(tls);
+    state_->handle_tls = std::move(handle);
 }
 
 stream_server::~stream_server() {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cogent/event.hpp"
+#include "cogent/stream_server.hpp"
 #include "cogent/task.hpp"
 #include "cogent/tcp.hpp"
 #include "cogent/unix.hpp"
@@ -478,3 +479,58 @@ TEST_F(Tls, ContextErrorsNameTheFileAndTheReason) {
 }
 
 }  // namespace
+
+// The stream server with TLS: handshakes before the handler, close_notify after it, and
+// clients that fail the handshake do not disturb the others.
+TEST_F(Tls, StreamServerServesTlsClients) {
+    cogent_test::recorded_errors errors;
+    cogent::server_options options;
+    options.handshake_timeout = std::chrono::seconds(10);
+    cogent::stream_server server(
+        cogent::endpoint::loopback(0), server_context(),
+        [](tls_stream& stream, const cogent::endpoint&) {
+            char buffer[256];
+            while (std::size_t n = stream.read_some(buffer, patience)) stream.write_all({buffer, n}, patience);
+        },
+        options);
+    server.start();
+    std::vector<cogent::task<bool>> clients;
+    for (int i = 0; i < 10; ++i) {
+        clients.push_back(cogent::spawn([&, i] {
+            tls_stream s = tls_stream::connect(cogent::tcp_stream::connect(server.local_endpoint(), patience),
+                                               client_context(), "localhost", patience);
+            std::string message = "hello " + std::to_string(i);
+            s.write_all(message, patience);
+            std::string reply(message.size(), '\0');
+            s.read_exact(reply, patience);
+            s.shutdown_write(patience);
+            char c;
+            bool clean_end = s.read_some({&c, 1}, patience) == 0;  // the server's close_notify
+            return reply == message && clean_end;
+        }));
+    }
+    // A client that does not speak TLS, and one that trusts another CA, fail alone.
+    {
+        cogent::tcp_stream plain = cogent::tcp_stream::connect(server.local_endpoint(), patience);
+        plain.write_all("GET / HTTP/1.0\r\n\r\n", patience);
+        char c;
+        std::error_code ec;
+        plain.read_some({&c, 1}, patience, ec);
+    }
+    std::error_code refused;
+    tls_stream::connect(cogent::tcp_stream::connect(server.local_endpoint(), patience),
+                        client_context(certificates->other_ca_file), "localhost", patience, refused);
+    EXPECT_TRUE(refused);
+    for (auto& c : clients) EXPECT_TRUE(c.get(patience));
+    server.stop(patience);
+    // The plain-text client is a protocol error worth reporting; the refusing client's alert too.
+    for (std::size_t i = 0; i < errors.entries.size(); ++i) {
+        EXPECT_NE(errors.message(i).find("TLS handshake with 127.0.0.1"), std::string::npos) << errors.message(i);
+    }
+}
+
+TEST_F(Tls, AStreamServerNeedsAServerContext) {
+    auto ignore = [](tls_stream&, const cogent::endpoint&) {};
+    EXPECT_THROW(cogent::stream_server(cogent::endpoint::loopback(0), client_context(), ignore), std::invalid_argument);
+    EXPECT_THROW(cogent::stream_server(cogent::endpoint::loopback(0), tls_context(), ignore), std::invalid_argument);
+}
