@@ -7,8 +7,9 @@
 #      greenlet suite once more with ASan's default options;
 #   3. clang++: builds warning-free and passes the suite, the hub, sync and net parts on epoll only
 #      (what differs between backends does not depend on the compiler; this keeps CI short);
-#   4. the ucontext context switch (the portable fallback): the context, greenlet, hub and sync
-#      suites, on epoll (the layers above only see the switch through these);
+#   4. the ucontext context switch (the portable fallback), unoptimised (it compiles faster): the
+#      context, greenlet, hub and sync suites, on epoll (the layers above only see the switch
+#      through these);
 #   5. valgrind memcheck on the examples.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +42,7 @@ run_suite build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=cla
 # Suites whose executables are not built appear as <target>_NOT_BUILT: skipped here.
 build_targets=(context_tests_ucontext greenlet_tests switch_allocation_tests hub_tests sync_tests)
 ctest_filter=(-LE '^(select|poll|epoll_et|io_uring)$' -E '_NOT_BUILT$')
-run_suite build-ucontext -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOGENT_CONTEXT=ucontext -DCOGENT_BUILD_EXAMPLES=OFF
+run_suite build-ucontext -DCMAKE_BUILD_TYPE=Debug -DCOGENT_CONTEXT=ucontext -DCOGENT_BUILD_EXAMPLES=OFF
 build_targets=()
 ctest_filter=()
 
