@@ -8,8 +8,10 @@
 //   2. Fire the timers whose deadline has passed, reading the clock afresh.
 //   3. Poll the backend:
 //        - if greenlets are ready, only look (zero timeout), and only if `poll_interval` has
-//          passed since the last look: polling is a system call, and a loop of greenlets that
-//          yield to each other must not pay one per round;
+//          passed since the last look and everything that was ready at the last look has run
+//          since (a round): polling is a system call, a loop of greenlets that yield to each
+//          other must not pay one per round, and a level-triggered backend would report again
+//          every fd whose woken greenlet is still queued;
 //        - if idle waiters exist, look, and wake them if that found nothing to do;
 //        - if nothing can ever wake anyone (no ready greenlet, timer, watched fd, idle waiter or
 //          work out elsewhere), raise loop_exit in the thread's main greenlet instead of sleeping
@@ -152,7 +154,14 @@ void hub_impl::loop() {
         run_ready();
         fire_due_timers();
         if (!ready.empty()) {
-            if (clock::now() - last_poll_ >= poll_interval) poll(duration::zero());
+            // Mid-run looks come once a round of the run queue is done (everything that was ready
+            // at the last look has run): a level-triggered backend reports again every fd whose
+            // woken greenlet is still queued, and with hundreds queued an earlier look is mostly
+            // those repeats.
+            if (resumptions.load(std::memory_order_relaxed) >= round_end_ &&
+                clock::now() - last_poll_ >= poll_interval) {
+                poll(duration::zero());
+            }
             continue;
         }
         if (!idle_waiters.empty()) {
@@ -206,6 +215,7 @@ void hub_impl::poll(duration timeout) {
     }
     monitor_polling(monitor_.get(), false);
     last_poll_ = clock::now();
+    round_end_ = resumptions.load(std::memory_order_relaxed) + ready.size();
 }
 
 void hub_impl::on_ready(int fd, unsigned events) noexcept {

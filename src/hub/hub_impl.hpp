@@ -150,6 +150,7 @@ private:
     deferred_error* deferred_last_ = nullptr;
     std::shared_ptr<hub_handle::channel> channel_;
     clock::time_point last_poll_{};
+    std::uint64_t round_end_ = 0;  // `resumptions` once everything ready at the last poll has run
     monitor_ptr monitor_;
 };
 
