@@ -9,7 +9,8 @@ packages=(
   libboost-context-dev
   valgrind
   pkg-config liburing-dev
-  # networking: the resolver, TLS (and openssl to make test certificates)
+  # networking: the resolver (c-ares) and TLS (OpenSSL; the tests make their certificates with
+  # its library, the openssl command is for looking at them by hand)
   libc-ares-dev libssl-dev openssl
   # benchmark peers and plots
   libboost-fiber-dev golang-go gnuplot-nox
