@@ -22,6 +22,9 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto patience = 10s;
+// What revents holds before a call: a value poll never reports, so that an expected 0 shows poll
+// cleared it.
+constexpr short unset = 0x4000;
 
 struct pipe_pair {
     int read_end = -1, write_end = -1;
@@ -48,7 +51,7 @@ class Poll : public cogent_test::hub_test {};
 TEST_F(Poll, ReturnsAtOnceWhenSomethingIsAlreadyReady) {
     pipe_pair a, b;
     ASSERT_EQ(::write(b.write_end, "x", 1), 1);
-    pollfd fds[] = {{a.read_end, POLLIN, 0}, {b.read_end, POLLIN, 0}};
+    pollfd fds[] = {{a.read_end, POLLIN, unset}, {b.read_end, POLLIN, unset}};
     EXPECT_EQ(cogent::poll(fds, 2, patience), 1);
     EXPECT_EQ(fds[0].revents, 0);
     EXPECT_EQ(fds[1].revents, POLLIN);
@@ -65,7 +68,7 @@ TEST_F(Poll, ParksUntilOneOfManyBecomesReadyWhileOthersRun) {
         ASSERT_EQ(::write(pipes[5].write_end, "y", 1), 1);
     });
     std::vector<pollfd> fds;
-    for (auto& p : pipes) fds.push_back({p.read_end, POLLIN, 0});
+    for (auto& p : pipes) fds.push_back({p.read_end, POLLIN, unset});
     EXPECT_EQ(cogent::poll(fds.data(), fds.size(), patience), 1);
     EXPECT_EQ(others_ran, 3);
     for (std::size_t i = 0; i < fds.size(); ++i) EXPECT_EQ(fds[i].revents, i == 5 ? POLLIN : 0) << i;
@@ -75,7 +78,7 @@ TEST_F(Poll, ParksUntilOneOfManyBecomesReadyWhileOthersRun) {
 TEST_F(Poll, ReportsReadAndWriteOfOneFdAndTheSameFdTwice) {
     int sv[2];
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
-    pollfd fds[] = {{sv[0], POLLIN, 0}, {sv[0], POLLIN | POLLOUT, 0}};
+    pollfd fds[] = {{sv[0], POLLIN, unset}, {sv[0], POLLIN | POLLOUT, unset}};
     EXPECT_EQ(cogent::poll(fds, 2, patience), 1);  // writable at once
     EXPECT_EQ(fds[1].revents, POLLOUT);
     // Now only readability is asked for, twice: one interest, one wake, both entries report it.
@@ -93,7 +96,7 @@ TEST_F(Poll, ReportsReadAndWriteOfOneFdAndTheSameFdTwice) {
 
 TEST_F(Poll, TimesOutWithZeroAndLeavesNothingWatched) {
     pipe_pair a;
-    pollfd fds[] = {{a.read_end, POLLIN, 0}};
+    pollfd fds[] = {{a.read_end, POLLIN, unset}};
     EXPECT_EQ(cogent::poll(fds, 1, 20ms), 0);
     EXPECT_EQ(fds[0].revents, 0);
     EXPECT_EQ(cogent::detail::hub_impl::current().fd_waits(), 0u);
@@ -106,7 +109,7 @@ TEST_F(Poll, ReportsHangUpWhenThePeerCloses) {
         ::close(a.write_end);
         a.write_end = -1;
     });
-    pollfd fds[] = {{a.read_end, POLLIN, 0}};
+    pollfd fds[] = {{a.read_end, POLLIN, unset}};
     EXPECT_EQ(cogent::poll(fds, 1, patience), 1);
     EXPECT_TRUE(fds[0].revents & POLLHUP);
     closer.get(patience);
@@ -115,7 +118,7 @@ TEST_F(Poll, ReportsHangUpWhenThePeerCloses) {
 TEST_F(Poll, IgnoresNegativeFds) {
     pipe_pair a;
     ASSERT_EQ(::write(a.write_end, "x", 1), 1);
-    pollfd fds[] = {{-1, POLLIN, 0}, {a.read_end, POLLIN, 0}};
+    pollfd fds[] = {{-1, POLLIN, unset}, {a.read_end, POLLIN, unset}};
     EXPECT_EQ(cogent::poll(fds, 2, patience), 1);
     EXPECT_EQ(fds[0].revents, 0);
 }
@@ -127,7 +130,7 @@ TEST_F(Poll, NotifyCloseReportsInvalidForThatFd) {
         ::close(b.read_end);
         b.read_end = -1;
     });
-    pollfd fds[] = {{a.read_end, POLLIN, 0}, {b.read_end, POLLIN, 0}};
+    pollfd fds[] = {{a.read_end, POLLIN, unset}, {b.read_end, POLLIN, unset}};
     EXPECT_EQ(cogent::poll(fds, 2, patience), 1);
     EXPECT_EQ(fds[0].revents, 0);
     EXPECT_EQ(fds[1].revents, POLLNVAL);
@@ -137,11 +140,11 @@ TEST_F(Poll, NotifyCloseReportsInvalidForThatFd) {
 TEST_F(Poll, ASecondGreenletOnTheSameFdAndEventIsRefusedAndTheFirstIsUndisturbed) {
     pipe_pair a;
     auto first = cogent::spawn([&] {
-        pollfd fds[] = {{a.read_end, POLLIN, 0}};
+        pollfd fds[] = {{a.read_end, POLLIN, unset}};
         return cogent::poll(fds, 1, patience);
     });
     cogent::yield();
-    pollfd fds[] = {{a.read_end, POLLIN, 0}};
+    pollfd fds[] = {{a.read_end, POLLIN, unset}};
     EXPECT_THROW(cogent::poll(fds, 1, patience), cogent::concurrent_wait_error);
     ASSERT_EQ(::write(a.write_end, "x", 1), 1);
     EXPECT_EQ(first.get(patience), 1);
@@ -150,7 +153,7 @@ TEST_F(Poll, ASecondGreenletOnTheSameFdAndEventIsRefusedAndTheFirstIsUndisturbed
 TEST_F(Poll, AKillWhileParkedUnwatchesEveryFd) {
     pipe_pair a, b;
     auto poller = cogent::spawn([&] {
-        pollfd fds[] = {{a.read_end, POLLIN, 0}, {b.read_end, POLLIN, 0}};
+        pollfd fds[] = {{a.read_end, POLLIN, unset}, {b.read_end, POLLIN, unset}};
         cogent::poll(fds, 2, patience);
     });
     cogent::yield();
@@ -162,7 +165,7 @@ TEST_F(Poll, AKillWhileParkedUnwatchesEveryFd) {
 
 TEST_F(Poll, AnEnclosingTimeoutScopeRaisesItsError) {
     pipe_pair a;
-    pollfd fds[] = {{a.read_end, POLLIN, 0}};
+    pollfd fds[] = {{a.read_end, POLLIN, unset}};
     cogent::timeout scope(20ms);
     try {
         cogent::poll(fds, 1);

@@ -15,6 +15,11 @@ using namespace std::chrono_literals;
 class WaitSignal : public cogent_test::hub_test {};
 
 TEST_F(WaitSignal, ReceivesTheSignalAndRestoresTheMask) {
+    // SIGUSR2 is blocked before the wait: restoring the mask must keep it blocked.
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &usr2, nullptr), 0);
     int ticks = 0;
     auto other = cogent::spawn([&] {
         for (int i = 0; i < 3; ++i) {
@@ -29,6 +34,8 @@ TEST_F(WaitSignal, ReceivesTheSignalAndRestoresTheMask) {
     sigset_t now;
     ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, nullptr, &now), 0);
     EXPECT_FALSE(sigismember(&now, SIGUSR1));
+    EXPECT_TRUE(sigismember(&now, SIGUSR2));
+    ASSERT_EQ(::pthread_sigmask(SIG_UNBLOCK, &usr2, nullptr), 0);
 }
 
 TEST_F(WaitSignal, TimesOutWithZero) {
