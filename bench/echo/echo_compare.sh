@@ -3,7 +3,7 @@
 # table: throughput, round-trip latency, and the server's CPU time per message next to Asio's.
 #
 #   bench/echo/echo_compare.sh [build-dir]            # or BUILD_DIR=...; default build-bench-net
-#   SECONDS=2 CONNECTIONS="1 64" SERVERS="asio go cogent-epoll" bench/echo/echo_compare.sh
+#   SECONDS=2 CONNECTIONS="1 64" SERVERS="go cogent-epoll" bench/echo/echo_compare.sh
 #
 # Servers: cogent-select cogent-poll cogent-epoll cogent-epoll_et cogent-io_uring (cogent's
 # examples/echo_server on each backend), epoll-c (bench/echo/epoll_server.c), asio, go, gevent.
@@ -11,6 +11,11 @@
 # PYTHON the interpreter for gevent (default: the first of python3 and /usr/bin/python3 that can
 # import gevent). The script configures the build directory if it has no CMakeCache.txt, builds
 # what it needs there, and skips, with a note, each server it cannot build or find.
+#
+# The Asio server always runs (added to SERVERS if missing): the last column divides each
+# server's CPU per message by Asio's at the same C. Without it, or with any row whose ratio
+# cannot be computed (a failed run, Asio's own included), the script prints what it has and
+# exits with status 1, saying which rows.
 #
 # Each server runs pinned to CPU 0 and echo_load to CPU 1, so on a 2-CPU machine each has a core
 # and neither measures the other's work; anything else running on the machine still adds noise.
@@ -26,6 +31,11 @@ build_dir=${1:-${BUILD_DIR:-build-bench-net}}
 connections=${CONNECTIONS:-1 64 1000}
 servers=${SERVERS:-cogent-select cogent-poll cogent-epoll cogent-epoll_et cogent-io_uring \
 epoll-c asio go gevent}
+# Asio's CPU per message is every ratio's denominator: it runs whatever SERVERS says.
+case " $servers " in
+    *" asio "*) ;;
+    *) servers="asio $servers" ;;
+esac
 size=${SIZE:-64}
 warmup=${WARMUP:-0.5}
 
@@ -44,6 +54,7 @@ trap 'exit 143' TERM
 note() { echo "$*" >>"$tmp/notes"; echo "== note: $*" >&2; }
 : >"$tmp/notes"
 : >"$tmp/results"
+: >"$tmp/missing"  # server@C=... whose ratio to Asio cannot be computed
 
 # A thousand connections need more fds than the usual soft limit of 1024, in the servers too.
 # shellcheck disable=SC3045 # dash, bash and busybox sh all have ulimit -n and -H
@@ -67,9 +78,13 @@ if ! build echo_load; then
     exit 1
 fi
 load=$build_dir/bench/echo_load
-for target in epoll_server asio_server; do
-    build "$target" || note "could not build $target (cmake --build $build_dir --target $target says why)"
-done
+build epoll_server || note "could not build epoll_server (cmake --build $build_dir --target epoll_server says why)"
+if ! build asio_server || [ ! -x "$build_dir/bench/asio_server" ]; then
+    tail -n 20 "$tmp/build-asio_server.log" >&2
+    echo "echo_compare: cannot build the Asio server, whose CPU per message every ratio is divided by" \
+        "(install libasio-dev; cmake --build $build_dir --target asio_server says why)" >&2
+    exit 1
+fi
 case $servers in
     *cogent-*)
         if grep -q '^COGENT_BUILD_EXAMPLES:BOOL=OFF' "$build_dir/CMakeCache.txt"; then
@@ -145,6 +160,7 @@ run_one() {
     done
     if [ -z "$port" ]; then
         note "$name did not say 'listening on port' (stderr: $(head -c 300 "$tmp/server.err" | tr '\n' ' '))"
+        echo "$name@C=$c" >>"$tmp/missing"
         stop_server
         return 0
     fi
@@ -161,6 +177,7 @@ run_one() {
     echo "== $name C=$c: $(head -n 1 "$tmp/load.out")$(tr '\n' ' ' <"$tmp/load.err")"
     if [ $rc -ne 0 ] || [ -z "$line" ]; then
         note "$name at C=$c failed (echo_load exit status $rc: $(tr '\n' ' ' <"$tmp/load.err"))"
+        echo "$name@C=$c" >>"$tmp/missing"
         return 0
     fi
     # The keys hold slashes (msgs/s), so sed's expression is delimited by '|'.
@@ -210,11 +227,24 @@ awk '
             split(rows[r], f, " ")
             known = f[2] in asio && f[7] != "n/a" && asio[f[2]] > 0
             ratio = known ? sprintf("%.2f", f[7] / asio[f[2]]) : "n/a"
+            if (!known) missing = missing " " f[1] "@C=" f[2]
             printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[3],
                 us(f[4]), us(f[5]), us(f[6]), us(f[7]), ratio
         }
-    }' "$tmp/results"
+        if (missing != "") print substr(missing, 2) >"/dev/stderr"
+    }' "$tmp/results" 2>>"$tmp/missing"
+# A C at which Asio gave no result has no row at all to show it: every C asked for must have one.
+for c in $connections; do
+    if ! grep -q "^asio $c [^ ]* [^ ]* [^ ]* [^ ]* [0-9.][0-9.]*$" "$tmp/results"; then
+        echo "asio@C=$c" >>"$tmp/missing"
+    fi
+done
 if [ -s "$tmp/notes" ]; then
     echo
     sed 's/^/- /' "$tmp/notes"
+fi
+if [ -s "$tmp/missing" ]; then
+    echo "echo_compare: no ratio to Asio's CPU per message for: $(sort -u "$tmp/missing" | tr '\n' ' ')" \
+        "(see the notes above for why); failing" >&2
+    exit 1
 fi

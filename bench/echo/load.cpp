@@ -209,8 +209,6 @@ public:
         std::string p50 = percentile(sorted, 0.5), p99 = percentile(sorted, 0.99);
         std::string p999 = percentile(sorted, 0.999);
         double server = server_cpu0_ && server_cpu1_ ? *server_cpu1_ - *server_cpu0_ : -1;
-        if (server < 0 && o_.server_pid > 0)
-            std::fprintf(stderr, "echo_load: cannot read the server's CPU time\n");
         std::string per_msg = server >= 0 && msgs > 0 ? microseconds(server / msgs * 1e9) : "n/a";
         std::string share = server >= 0 ? std::to_string(std::lround(100 * server / window)) + "%" : "n/a";
         // The shares of a core tell whether the server was saturated, and whether echo_load was.
@@ -225,10 +223,22 @@ public:
             o_.connections, o_.size, msgs, msgs / window, p50.c_str(), p99.c_str(), p999.c_str(),
             per_msg.c_str(), static_cast<unsigned long long>(mismatches_));
         std::fflush(stdout);
-        if (mismatches_ == 0) return 0;
-        std::fprintf(stderr, "echo_load: %llu replies were not the message upper-cased\n",
-                     static_cast<unsigned long long>(mismatches_));
-        return 1;
+        int status = 0;
+        if (server < 0 && o_.server_pid > 0) {
+            // The server's CPU per message is what the comparison is about: a run that could not
+            // measure it has failed, whatever else it measured.
+            std::fprintf(stderr,
+                         "echo_load: cannot read the server's CPU time from /proc/%ld/stat at the %s of the "
+                         "window (did the server exit?)\n",
+                         o_.server_pid, server_cpu0_ ? "end" : "start");
+            status = 1;
+        }
+        if (mismatches_ != 0) {
+            std::fprintf(stderr, "echo_load: %llu replies were not the message upper-cased\n",
+                         static_cast<unsigned long long>(mismatches_));
+            status = 1;
+        }
+        return status;
     }
 
 private:
@@ -301,6 +311,13 @@ private:
 
 int main(int argc, char** argv) {
     options o = parse(argc, argv);
+    // Asked to measure a server it cannot see (a wrong pid, another PID namespace, /proc not
+    // mounted): say so now, before any load is made, and fail.
+    if (o.server_pid > 0 && !process_cpu_seconds(o.server_pid)) {
+        std::fprintf(stderr, "echo_load: cannot read /proc/%ld/stat, so the server's CPU time cannot be measured\n",
+                     o.server_pid);
+        return 2;
+    }
     // A thousand connections need more fds than the usual soft limit of 1024: take the hard one.
     rlimit limit{};
     if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {

@@ -24,7 +24,8 @@ protected:
     static int bind_and_listen(const endpoint& address, const listen_options& options);
     // Accepts one connection: the new fd (non-blocking, close-on-exec), with the peer's address in
     // `*peer` if given; -1 with `ec` set otherwise. A connection that the peer aborted before it
-    // was accepted is skipped (ECONNABORTED), not reported.
+    // was accepted is skipped (ECONNABORTED), not reported. On io_uring's multishot accept, a
+    // connection reset after the kernel took it but before this call comes with an empty peer.
     int accept_fd(endpoint* peer, duration timeout, std::error_code& ec);
     explicit listener(nonblocking_fd adopt) noexcept : socket(adopt) {}
 };

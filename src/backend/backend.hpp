@@ -71,9 +71,26 @@ public:
     virtual void submit_recv(native_op& op, int fd, void* buffer, std::size_t size);
     virtual void submit_send(native_op& op, int fd, const void* data, std::size_t size);
     virtual void submit_accept(native_op& op, int fd, void* address, unsigned* address_size);
+    // Multishot accept (io_uring, unless the kernel refuses it): one accept stays armed on a
+    // listening fd while someone accepts, and connections that arrive while nobody does are
+    // queued (bounded) for the next accept. Peer addresses are not written: ask getpeername.
+    virtual bool multishot_accept() const noexcept { return false; }
+    // Like submit_accept through the listener's multishot accept; op.result is the new fd.
+    virtual void submit_multishot_accept(native_op& op, int fd);
+    // A connection accepted already on listening `fd` and queued (its fd, now the caller's), or -1.
+    virtual int take_accepted(int fd) noexcept {
+        (void)fd;
+        return -1;
+    }
     // Asks the kernel to stop `op`; it still completes (with -ECANCELED, or its result if it was
     // done first). forget(fd) cancels the fd's ops likewise.
     virtual void cancel(native_op& op) noexcept;
+    // Cancels `op` and blocks the thread in the kernel until it is over, without the hub's loop:
+    // for a greenlet that must not leave before the kernel lets go of its buffer and cannot park
+    // (it is unwinding, or the hub is being destroyed). `op`'s own completion callback is not
+    // called; other ops that complete meanwhile have theirs called, and readiness found meanwhile
+    // is reported at the next poll(). Cancelling a socket call ends it at once, so this is short.
+    virtual void wait_out(native_op& op) noexcept;
     // Waits at most `timeout` (zero: only looks; forever: as long as it takes) and reports ready fds
     // to `sink`. Returns how many it reported. An interrupted wait (EINTR) reports nothing.
     virtual std::size_t poll(duration timeout, ready_sink& sink) = 0;

@@ -42,7 +42,9 @@ namespace {
 void backend::submit_recv(native_op&, int, void*, std::size_t) { not_native(*this); }
 void backend::submit_send(native_op&, int, const void*, std::size_t) { not_native(*this); }
 void backend::submit_accept(native_op&, int, void*, unsigned*) { not_native(*this); }
+void backend::submit_multishot_accept(native_op&, int) { not_native(*this); }
 void backend::cancel(native_op&) noexcept {}
+void backend::wait_out(native_op&) noexcept {}
 
 std::unique_ptr<backend> make_backend(backend_kind kind) {
     switch (kind) {

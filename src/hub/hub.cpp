@@ -92,6 +92,8 @@ std::unique_ptr<backend> choose_backend(const std::optional<backend_kind>& asked
 hub_impl::hub_impl(const hub_options& options)
     : options_(options_from_environment(options)), backend_(choose_backend(options_.backend)) {
     if (!options_.backend) options_.backend = backend_->kind();
+    native_io_ = backend_->native_io();
+    edge_triggered_ = backend_->kind() == backend_kind::epoll_et;
     thread_state& ts = this_thread();
     channel_ = std::make_shared<hub_handle::channel>();
     channel_->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -206,14 +208,19 @@ void hub_impl::fire_due_timers() {
 }
 
 void hub_impl::poll(duration timeout) {
-    monitor_polling(monitor_.get(), true);
-    try {
-        backend_->poll(timeout, *this);
-    } catch (...) {
+    // The monitor is told about the wait only if there is one: this runs once per loop turn.
+    if (monitor_ != nullptr) [[unlikely]] {
+        monitor_polling(monitor_.get(), true);
+        try {
+            backend_->poll(timeout, *this);
+        } catch (...) {
+            monitor_polling(monitor_.get(), false);
+            throw;
+        }
         monitor_polling(monitor_.get(), false);
-        throw;
+    } else {
+        backend_->poll(timeout, *this);
     }
-    monitor_polling(monitor_.get(), false);
     last_poll_ = clock::now();
     round_end_ = resumptions.load(std::memory_order_relaxed) + ready.size();
 }
@@ -221,7 +228,7 @@ void hub_impl::poll(duration timeout) {
 void hub_impl::on_ready(int fd, unsigned events) noexcept {
     // The backend reports fds once its wait is over: from here the hub is busy, not blocked, and a
     // posted job that never returns must show up as a stall.
-    monitor_polling(monitor_.get(), false);
+    if (monitor_ != nullptr) [[unlikely]] monitor_polling(monitor_.get(), false);
     if (fd == channel_->event_fd) {
         run_posted_jobs();
         return;

@@ -116,6 +116,11 @@ public:
     bool shutting_down = false;
 
     backend& io() noexcept { return *backend_; }
+    // What every socket call asks of the backend, cached when the hub is made: whether it
+    // performs socket calls itself (backend::native_io), and whether it is edge-triggered (a
+    // wait may then begin only after an EAGAIN).
+    bool native_io() const noexcept { return native_io_; }
+    bool edge_triggered() const noexcept { return edge_triggered_; }
     const hub_options& options() const noexcept { return options_; }
     const std::shared_ptr<hub_handle::channel>& channel() const noexcept { return channel_; }
     greenlet hub_greenlet_handle() const { return greenlet_; }
@@ -144,6 +149,8 @@ private:
     greenlet greenlet_;
     timer_heap timers_;
     std::unique_ptr<backend> backend_;
+    bool native_io_ = false;
+    bool edge_triggered_ = false;
     std::vector<fd_watch> fds_;
     std::size_t fd_waits_ = 0;
     deferred_error* deferred_first_ = nullptr;  // FIFO of deferred errors, all greenlets together

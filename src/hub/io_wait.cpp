@@ -12,7 +12,9 @@ namespace cogent {
 namespace detail {
 
 void hub_impl::watch_fd(int fd, unsigned event, fd_interest& interest) {
-    backend_->check_fd(fd);
+    // The backend checks the fd in set_interest, or in submit_* for a native interest; only a
+    // negative one must be refused here, before it sizes the table.
+    if (fd < 0) backend_->check_fd(fd);
     if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(static_cast<std::size_t>(fd) + 1);
     fd_interest*& slot = event == io_readable ? fds_[fd].reader : fds_[fd].writer;
     if (slot != nullptr) {
@@ -23,6 +25,8 @@ void hub_impl::watch_fd(int fd, unsigned event, fd_interest& interest) {
     }
     slot = &interest;
     ++fd_waits_;
+    // A native operation asks the backend for no readiness: the set of events wanted is unchanged.
+    if (interest.native) return;
     try {
         update_interest(fd);
     } catch (...) {
@@ -38,6 +42,7 @@ void hub_impl::unwatch_fd(int fd, unsigned event, fd_interest& interest) noexcep
     if (slot != &interest) return;  // close_fd took it off already
     slot = nullptr;
     --fd_waits_;
+    if (interest.native) return;
     try {
         update_interest(fd);
     } catch (...) {

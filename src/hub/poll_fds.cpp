@@ -71,15 +71,19 @@ int poll(pollfd* fds, std::size_t count, duration timeout) {
 
     detail::hub_impl& hub = detail::hub_impl::current();
     const clock::time_point deadline = deadline_after(timeout);
+    // Made once: a spurious wake (a stale or edge-triggered report) parks again on the same
+    // waiter, whose interests stay in the fd table meanwhile. A report that comes while the
+    // greenlet runs finds the waiter not parked and is dropped, which loses nothing: poll_now
+    // looks at every fd before the next park.
+    waiter w("poll");
+    interest_set interests(hub);
+    interests.reserve(2 * count);
+    for (std::size_t i = 0; i < count; ++i) {
+        if (fds[i].fd < 0) continue;
+        if (fds[i].events & (POLLIN | POLLPRI | POLLRDHUP)) interests.add(fds[i].fd, detail::io_readable, w);
+        if (fds[i].events & POLLOUT) interests.add(fds[i].fd, detail::io_writable, w);
+    }
     for (;;) {
-        waiter w("poll");
-        interest_set interests(hub);
-        interests.reserve(2 * count);
-        for (std::size_t i = 0; i < count; ++i) {
-            if (fds[i].fd < 0) continue;
-            if (fds[i].events & (POLLIN | POLLPRI | POLLRDHUP)) interests.add(fds[i].fd, detail::io_readable, w);
-            if (fds[i].events & POLLOUT) interests.add(fds[i].fd, detail::io_writable, w);
-        }
         const wake_reason reason = hub.park(w, deadline);
         if (reason == wake_reason::closed) {
             // notify_close: the fd is going away, so it must not be polled again (its number may

@@ -26,12 +26,10 @@ waiter::waiter(const char* what) noexcept : what_(what) {
 }
 
 waiter::~waiter() {
+    // Only the wait list: its timer and run-queue node are in use only while it is parked, and
+    // park takes them back however the park ends (hub_impl::park_as), so nothing of the hub can
+    // still point here.
     if (list_ != nullptr) list_->remove(*this);
-    if (hub_ != nullptr) {
-        auto* h = static_cast<detail::hub_impl*>(hub_);
-        h->disarm(timer_);
-        if (node_.queued()) h->ready.remove(&node_);
-    }
 }
 
 void waiter::on_deadline(detail::timer_node* timer) noexcept {
@@ -41,9 +39,7 @@ void waiter::on_deadline(detail::timer_node* timer) noexcept {
 wake_reason waiter::wait(duration timeout) { return wait_until(deadline_after(timeout)); }
 
 wake_reason waiter::wait_until(clock::time_point deadline) {
-    detail::hub_impl& h = detail::hub_impl::current();
-    hub_ = &h;
-    return h.park(*this, deadline);
+    return detail::hub_impl::current().park(*this, deadline);
 }
 
 bool waiter::wake(wake_reason reason) noexcept {

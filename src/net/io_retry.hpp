@@ -16,12 +16,16 @@
 namespace cogent::detail {
 
 // Parks until `fd` has `event`; false with `ec` set if it timed out or was closed instead.
-inline bool await_fd(int fd, unsigned event, clock::time_point deadline, std::error_code& ec, const char* what) {
-    switch (hub_impl::current().wait_fd(fd, event, deadline, what)) {
+inline bool await_fd(hub_impl& hub, int fd, unsigned event, clock::time_point deadline, std::error_code& ec,
+                     const char* what) {
+    switch (hub.wait_fd(fd, event, deadline, what)) {
         case wake_reason::timed_out: ec = std::make_error_code(std::errc::timed_out); return false;
         case wake_reason::closed: ec = make_error_code(net_errc::socket_closed); return false;
         default: return true;
     }
+}
+inline bool await_fd(int fd, unsigned event, clock::time_point deadline, std::error_code& ec, const char* what) {
+    return await_fd(hub_impl::current(), fd, event, deadline, ec, what);
 }
 
 // Runs `attempt(fd)` (a syscall: a result >= 0, or -1 with errno) until it succeeds, fails with
@@ -42,12 +46,19 @@ ssize_t retry_io(const int& fd, unsigned event, clock::time_point deadline, std:
         ec = std::make_error_code(std::errc::bad_file_descriptor);
         return -1;
     }
+    // Looked up once per operation, and only if it has to wait: a call that succeeds at once
+    // leaves a thread without a hub without one.
+    hub_impl* hub_found = nullptr;
+    auto hub = [&hub_found]() -> hub_impl& {
+        if (hub_found == nullptr) hub_found = &hub_impl::current();
+        return *hub_found;
+    };
     bool waited = false;
     if (wait_first != nullptr && *wait_first) {
-        if (hub_impl::current().io().kind() == backend_kind::epoll_et) {
+        if (hub().edge_triggered()) {
             *wait_first = false;
         } else {
-            if (!await_fd(fd, event, deadline, ec, what)) return -1;
+            if (!await_fd(hub(), fd, event, deadline, ec, what)) return -1;
             waited = true;
         }
     }
@@ -69,7 +80,7 @@ ssize_t retry_io(const int& fd, unsigned event, clock::time_point deadline, std:
             set_errno_code(ec, error);
             return -1;
         }
-        if (!await_fd(current, event, deadline, ec, what)) return -1;
+        if (!await_fd(hub(), current, event, deadline, ec, what)) return -1;
         waited = true;
     }
 }

@@ -35,14 +35,49 @@ int listener::bind_and_listen(const endpoint& address, const listen_options& opt
     return fd;
 }
 
+namespace {
+
+// A connection the listener's multishot accept took (which writes no address): the peer's
+// address, if asked for, from getpeername. A peer that has already reset the connection has no
+// address any more (ENOTCONN): the connection is still returned, with an empty peer (AF_UNSPEC),
+// as accept(2) returns it on every other backend, so that all backends accept the same
+// connections and the first read reports the reset.
+void with_peer(int fd, endpoint* peer) {
+    if (peer == nullptr) return;
+    socklen_t size = endpoint::capacity();
+    if (::getpeername(fd, peer->data(), &size) != 0) {
+        *peer = endpoint();
+        return;
+    }
+    peer->resize(size);
+}
+
+}  // namespace
+
 int listener::accept_fd(endpoint* peer, duration timeout, std::error_code& ec) {
     const clock::time_point deadline = deadline_after(timeout);
-    const bool native = detail::native_io_available();
+    detail::hub_impl& hub = detail::hub_impl::current();
     endpoint ignored;
     for (;;) {
         socklen_t size = endpoint::capacity();
         ssize_t fd;
-        if (native) {
+        if (hub.native_io() && hub.io().multishot_accept()) {
+            // A connection that arrived while nobody was accepting is taken without waiting.
+            int queued = fd_ >= 0 ? hub.io().take_accepted(fd_) : -1;
+            fd = queued >= 0 ? queued
+                             : detail::native_io(fd_, {detail::native_call::accept_multishot}, deadline, ec, "accept");
+            if (fd >= 0) {
+                with_peer(static_cast<int>(fd), peer);
+                ec.clear();
+                return static_cast<int>(fd);
+            }
+            // A kernel without multishot accept answered EINVAL and the backend now accepts one
+            // at a time: try again that way.
+            if (ec == std::errc::invalid_argument && !hub.io().multishot_accept()) continue;
+            if (ec != std::errc::connection_aborted) return -1;
+            continue;
+        }
+        if (hub.native_io()) {
             // The kernel writes the address by the end of the call, which this frame outlives.
             endpoint& into = peer != nullptr ? *peer : ignored;
             fd = detail::native_io(fd_, {detail::native_call::accept, into.data(), 0, &size}, deadline, ec, "accept");

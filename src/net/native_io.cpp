@@ -8,6 +8,7 @@
 #include "cogent/net_errors.hpp"
 #include "greenlet/thread_state.hpp"
 #include "hub/hub_impl.hpp"
+#include "net/io_retry.hpp"
 
 namespace cogent::detail {
 namespace {
@@ -17,77 +18,111 @@ struct completion : native_op {
 };
 
 void wake_target(native_op* op) noexcept {
-    static_cast<completion*>(op)->target->wake(wake_reason::ready);
+    if (waiter* target = static_cast<completion*>(op)->target) target->wake(wake_reason::ready);
 }
 
-// Keeps the hub's loop alive while an op is in flight: its completion comes from the kernel,
-// which the hub's "nothing can wake this" check cannot otherwise see once a close has taken the
-// op's fd slot away.
-struct hold {
-    hub_impl& hub;
-    explicit hold(hub_impl& h) noexcept : hub(h) { ++hub.holds; }
-    ~hold() { --hub.holds; }
+// One native call from its submission to the kernel's last word on it. The kernel owns the
+// call's buffer (and the op, whose address is its user_data) until the completion, so whatever
+// ends the wait (the completion, a timeout, a close, a kill, or an exception out of the park:
+// greenlet_exit as the thread ends, greenlet_error) the call is cancelled and waited out before
+// this frame goes, and only then are the fd's slot and the hub's hold given back.
+//
+// While it is in flight the call also keeps the hub's loop alive (`holds`): its completion comes
+// from the kernel, which the hub's "nothing can wake this" check cannot otherwise see once a
+// close has taken the call's fd slot away.
+class in_flight_call {
+public:
+    in_flight_call(hub_impl& hub, int fd, unsigned event, waiter& w)
+        : hub_(hub), fd_(fd), event_(event), interest_{&w, 0, true} {
+        // One reader and one writer at a time, as with readiness. Throws before anything is held.
+        hub.watch_fd(fd, event, interest_);
+        ++hub.holds;
+        op_.complete = &wake_target;
+        op_.target = &w;
+    }
+    ~in_flight_call() {
+        // Unwinding (or a submission that threw): the wait is over without the completion. The
+        // hub may not be able to run (it is being destroyed as the thread ends), and parking
+        // while an exception is on its way out is no place to start: wait in the kernel instead.
+        // A cancelled socket call completes at once, so the thread is not held for long.
+        if (op_.in_flight) wait_out_here();
+        hub_.unwatch_fd(fd_, event_, interest_);
+        --hub_.holds;
+    }
+    in_flight_call(const in_flight_call&) = delete;
+    in_flight_call& operator=(const in_flight_call&) = delete;
+
+    void submit(const native_request& request) {
+        backend& io = hub_.io();
+        switch (request.call) {
+            case native_call::recv: io.submit_recv(op_, fd_, request.buffer, request.size); break;
+            case native_call::send: io.submit_send(op_, fd_, request.buffer, request.size); break;
+            case native_call::accept: io.submit_accept(op_, fd_, request.buffer, request.address_size); break;
+            case native_call::accept_multishot: io.submit_multishot_accept(op_, fd_); break;
+        }
+    }
+
+    // Waits for the completion by `deadline`; if the wait ends first (timed out, closed,
+    // cancelled), cancels the call and waits for the kernel to confirm, without raising what is
+    // pending. An exception out of that second wait (the thread's end reaching this greenlet)
+    // is raised once the call is over.
+    wake_reason wait(waiter& w, clock::time_point deadline) {
+        const wake_reason reason = hub_.park_keeping_errors(w, deadline);
+        if (!op_.in_flight) return reason;
+        hub_.io().cancel(op_);
+        while (op_.in_flight) {
+            waiter rest("cancelling a socket call");
+            op_.target = &rest;
+            try {
+                hub_.park_keeping_errors(rest, clock::time_point::max());
+            } catch (...) {
+                wait_out_here();
+                throw;
+            }
+        }
+        return reason;
+    }
+
+    int result() const noexcept { return op_.result; }
+    bool closed() const noexcept { return (interest_.seen & fd_closed) != 0; }
+
+private:
+    void wait_out_here() noexcept {
+        op_.target = nullptr;  // whatever it named may be gone; nobody is to be woken
+        hub_.io().wait_out(op_);
+    }
+
+    hub_impl& hub_;
+    const int fd_;
+    const unsigned event_;
+    fd_interest interest_;
+    completion op_;
 };
-
-}  // namespace
-
-bool native_io_available() {
-    return hub_impl::current().io().native_io();
-}
-
-namespace {
 
 // One submission and its completion; -1 with `ec` set, or the result (which may be -EAGAIN's
 // -1 with `again` set: the kernel declined to wait on a non-blocking socket).
 ssize_t submit_and_wait(hub_impl& hub, int fd, const int& fd_ref, const native_request& request,
                         clock::time_point deadline, std::error_code& ec, const char* what, bool& again) {
-    backend& io = hub.io();
     const unsigned event = request.call == native_call::send ? io_writable : io_readable;
     waiter w(what);
-    fd_interest interest{&w, 0, true};
-    hub.watch_fd(fd, event, interest);  // one reader and one writer at a time, as with readiness
-    completion op;
-    op.complete = &wake_target;
-    op.target = &w;
-    try {
-        switch (request.call) {
-            case native_call::recv: io.submit_recv(op, fd, request.buffer, request.size); break;
-            case native_call::send: io.submit_send(op, fd, request.buffer, request.size); break;
-            case native_call::accept: io.submit_accept(op, fd, request.buffer, request.address_size); break;
-        }
-    } catch (...) {
-        hub.unwatch_fd(fd, event, interest);
-        throw;
-    }
-    wake_reason reason;
-    {
-        hold in_flight(hub);
-        reason = hub.park_keeping_errors(w, deadline);
-        if (op.in_flight) {
-            // Timed out, closed or cancelled: the kernel must let go of the buffer first.
-            io.cancel(op);
-            while (op.in_flight) {
-                waiter rest("cancelling a socket call");
-                op.target = &rest;
-                hub.park_keeping_errors(rest, clock::time_point::max());
-            }
-        }
-    }
-    hub.unwatch_fd(fd, event, interest);
-    if (op.result >= 0) {
+    in_flight_call call(hub, fd, event, w);
+    call.submit(request);
+    const wake_reason reason = call.wait(w, deadline);
+    const int result = call.result();
+    if (result >= 0) {
         ec.clear();
-        return op.result;
+        return result;
     }
-    again = op.result == -EAGAIN && reason == wake_reason::ready && !(interest.seen & fd_closed);
+    again = result == -EAGAIN && reason == wake_reason::ready && !call.closed();
     if (again) return -1;
     greenlet_impl* self = existing_thread_state()->current;
     if (self->pending_error) std::rethrow_exception(hub.take_pending(self));
-    if ((interest.seen & fd_closed) || fd_ref < 0) {
+    if (call.closed() || fd_ref < 0) {
         ec = make_error_code(net_errc::socket_closed);
-    } else if (op.result == -ECANCELED && reason == wake_reason::timed_out) {
+    } else if (result == -ECANCELED && reason == wake_reason::timed_out) {
         ec = std::make_error_code(std::errc::timed_out);
     } else {
-        set_errno_code(ec, -op.result);
+        set_errno_code(ec, -result);
     }
     return -1;
 }
@@ -109,11 +144,7 @@ ssize_t native_io(const int& fd_ref, const native_request& request, clock::time_
         // Some kernels answer EAGAIN for a non-blocking socket instead of waiting themselves:
         // wait for readiness, then submit again.
         const unsigned event = request.call == native_call::send ? io_writable : io_readable;
-        switch (hub.wait_fd(fd, event, deadline, what)) {
-            case wake_reason::timed_out: ec = std::make_error_code(std::errc::timed_out); return -1;
-            case wake_reason::closed: ec = make_error_code(net_errc::socket_closed); return -1;
-            default: break;
-        }
+        if (!await_fd(hub, fd, event, deadline, ec, what)) return -1;
     }
 }
 
