@@ -61,6 +61,10 @@ struct tls_client_options {
     // ALPN protocols to offer ("h2", "http/1.1"), most preferred first; none: no ALPN.
     std::vector<std::string> alpn_protocols;
     tls_version min_version = tls_version::tls1_2;
+    // DTLS contexts only: the path MTU, the largest IP packet the route to the server carries
+    // (1500 on Ethernet). Handshake messages are fragmented to fit it, and it bounds the size of
+    // a message (dtls_socket::max_message_size). Ignored by TLS contexts.
+    std::size_t datagram_mtu = 1500;
 };
 
 struct tls_server_options {
@@ -76,6 +80,8 @@ struct tls_server_options {
     // them still connects, without a protocol (alpn_protocol() is empty).
     std::vector<std::string> alpn_protocols;
     tls_version min_version = tls_version::tls1_2;
+    // DTLS contexts only: the path MTU towards clients, as tls_client_options::datagram_mtu.
+    std::size_t datagram_mtu = 1500;
 };
 
 // The configuration streams share (OpenSSL's SSL_CTX): a cheap, copyable handle. Make one per
@@ -90,8 +96,16 @@ public:
     // match the certificate, a missing required option).
     static tls_context client(const tls_client_options& options = {});
     static tls_context server(const tls_server_options& options);
+    // The same for DTLS 1.2 over UDP (include/cogent/dtls.hpp), for dtls_socket and a DTLS
+    // datagram_server (not for tls_stream or stream_server). Verification, CA files, client
+    // certificates and ALPN are as above; min_version must be tls1_2 (DTLS 1.2: OpenSSL 3.0 has
+    // no DTLS 1.3, and DTLS 1.0 is refused). A DTLS server context answers a new client with a
+    // stateless cookie first (HelloVerifyRequest), so spoofed addresses get no state.
+    static tls_context dtls_client(const tls_client_options& options = {});
+    static tls_context dtls_server(const tls_server_options& options);
 
     bool is_server() const noexcept;
+    bool is_datagram() const noexcept;  // made by dtls_client or dtls_server
     explicit operator bool() const noexcept { return impl_ != nullptr; }
     // For settings this interface does not offer (cipher lists, session caching). Change it before
     // the first connection uses it.
@@ -101,6 +115,8 @@ public:
 
 private:
     friend class tls_stream;
+    friend class dtls_socket;
+    friend class datagram_server;
     explicit tls_context(std::shared_ptr<impl> state) noexcept : impl_(std::move(state)) {}
     std::shared_ptr<impl> impl_;
 };

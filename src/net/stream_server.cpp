@@ -8,14 +8,11 @@
 #include <stdexcept>
 
 #include "cogent/errors.hpp"
-#include "cogent/event.hpp"
-#include "cogent/group.hpp"
 #include "cogent/hub.hpp"
-#include "cogent/pool.hpp"
 #include "cogent/sleep.hpp"
-#include "cogent/task.hpp"
 #include "cogent/tcp.hpp"
 #include "cogent/unix.hpp"
+#include "net/server_lifecycle.hpp"
 
 namespace cogent {
 namespace {
@@ -42,13 +39,10 @@ struct stream_server::state {
     endpoint address;  // as bound (the port filled in)
     std::optional<tcp_listener> tcp;
     std::optional<unix_listener> unix;
-    std::unique_ptr<group> connections;
-    pool* limit = nullptr;  // `connections`, when it is a pool
-    basic_task acceptor;
-    event stopped;
-    bool started = false;
-    bool stopping = false;
+    detail::server_lifecycle lifecycle;  // the acceptor, and the connections' group (or pool)
     std::size_t accepted = 0;
+
+    explicit state(std::size_t max_connections) : lifecycle("stream_server", max_connections) {}
 
     // Accepts one connection and starts its greenlet; false once the listener is closed.
     template <class Listener>
@@ -63,7 +57,7 @@ struct stream_server::state {
         }
         ++accepted;
         task_options task{"connection " + peer.to_string(), options.stack_size};
-        connections->spawn(task, [this, s = std::move(stream), peer]() mutable { serve(s, peer); });
+        lifecycle.members().spawn(task, [this, s = std::move(stream), peer]() mutable { serve(s, peer); });
         return true;
     }
 
@@ -125,7 +119,7 @@ struct stream_server::state {
     void accept_loop() {
         duration backoff = duration::zero();
         for (;;) {
-            if (limit != nullptr) limit->wait_available();
+            if (pool* limit = lifecycle.limit()) limit->wait_available();
             bool open = tcp ? accept_one(*tcp, backoff) : accept_one(*unix, backoff);
             if (!open) return;
         }
@@ -133,7 +127,7 @@ struct stream_server::state {
 };
 
 stream_server::stream_server(const endpoint& address, handler handle, server_options options)
-    : state_(std::make_unique<state>()) {
+    : state_(std::make_unique<state>(options.max_connections)) {
     if (!handle) throw std::invalid_argument("cogent: stream_server needs a handler");
     state_->handle = std::move(handle);
     state_->options = options;
@@ -147,71 +141,47 @@ stream_server::stream_server(const endpoint& address, handler handle, server_opt
         throw std::invalid_argument("cogent: stream_server needs an IP or Unix-domain address, not '" +
                                     address.to_string() + "'");
     }
-    if (options.max_connections > 0) {
-        auto limited = std::make_unique<pool>(options.max_connections);
-        state_->limit = limited.get();
-        state_->connections = std::move(limited);
-    } else {
-        state_->connections = std::make_unique<group>();
-    }
 }
 
 stream_server::stream_server(const endpoint& address, tls_context tls, tls_handler handle, server_options options)
     : stream_server(address, [](stream_socket&, const endpoint&) {}, options) {
     if (!handle) throw std::invalid_argument("cogent: stream_server needs a handler");
-    if (!tls || !tls.is_server()) {
-        throw std::invalid_argument("cogent: a TLS stream_server needs a server context (tls_context::server)");
+    if (!tls || !tls.is_server() || tls.is_datagram()) {
+        throw std::invalid_argument("cogent: a TLS stream_server needs a TLS server context (tls_context::server)");
     }
     state_->tls = std::move(tls);
     state_->handle_tls = std::move(handle);
 }
 
 stream_server::~stream_server() {
-    if (state_ && state_->started) {
-        try {
-            stop(duration::zero());
-        } catch (...) {
-            report_error("stream_server destructor", std::current_exception());
-        }
-    }
+    state_->lifecycle.stop_on_destruction([this] { stop(duration::zero()); });
 }
 
 void stream_server::start() {
-    if (state_->stopping) throw std::logic_error("cogent: a stopped stream_server cannot start again");
-    if (state_->started) return;
-    state_->started = true;
-    state_->acceptor = spawn(task_options{"stream_server " + state_->address.to_string(), 0},
-                             [s = state_.get()] { s->accept_loop(); });
+    state_->lifecycle.start("stream_server " + state_->address.to_string(),
+                            [s = state_.get()] { s->accept_loop(); });
 }
 
 bool stream_server::serve_forever(duration timeout) {
-    if (state_->stopping) return true;  // stopped already: nothing to wait for
-    start();
-    return state_->stopped.wait(timeout);
+    return state_->lifecycle.serve_forever(timeout, [this] { start(); });
 }
 
 std::size_t stream_server::stop(duration grace) {
     state& s = *state_;
-    if (s.stopping) return 0;
-    s.stopping = true;
-    // The acceptor may be parked in accept (woken by the close) or waiting for a place in the
-    // pool (woken by the kill); either way it is gone before the listener is.
-    if (s.acceptor) s.acceptor.kill();
-    if (s.tcp) s.tcp->close();
-    if (s.unix) s.unix->close();
-    std::size_t killed = 0;
-    if (!s.connections->join(grace)) {
-        killed = s.connections->size();
-        s.connections->kill();
-    }
-    s.stopped.set();
-    return killed;
+    // The listener closes once the acceptor is gone; the connections keep their own sockets.
+    return s.lifecycle.stop(
+        grace,
+        [&s] {
+            if (s.tcp) s.tcp->close();
+            if (s.unix) s.unix->close();
+        },
+        [] {});
 }
 
 endpoint stream_server::local_endpoint() const { return state_->address; }
-bool stream_server::started() const noexcept { return state_->started; }
-bool stream_server::stopped() const noexcept { return state_->stopping; }
-std::size_t stream_server::connection_count() const noexcept { return state_->connections->size(); }
+bool stream_server::started() const noexcept { return state_->lifecycle.started(); }
+bool stream_server::stopped() const noexcept { return state_->lifecycle.stopping(); }
+std::size_t stream_server::connection_count() const noexcept { return state_->lifecycle.members().size(); }
 std::size_t stream_server::accepted_count() const noexcept { return state_->accepted; }
 
 }  // namespace cogent

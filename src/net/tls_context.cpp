@@ -1,10 +1,12 @@
-// TLS contexts: OpenSSL's SSL_CTX made from the options, with errors that name the file at fault.
+// TLS and DTLS contexts: OpenSSL's SSL_CTX made from the options, with errors that name the file
+// at fault.
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <stdexcept>
 #include <string>
 
+#include "net/dtls_cookie.hpp"
 #include "net/tls_internal.hpp"
 
 namespace cogent {
@@ -63,23 +65,40 @@ void check_directory(const std::string& path) {
 
 // A context of `method` with what every cogent context has. Never asks for a password: without
 // this, loading an encrypted key would prompt on the terminal and block the whole thread.
-std::shared_ptr<tls_context::impl> new_context(const SSL_METHOD* method, bool server,
+std::shared_ptr<tls_context::impl> new_context(const SSL_METHOD* method, bool server, bool datagram,
                                                tls_version min_version) {
     ERR_clear_error();
     auto impl = std::make_shared<tls_context::impl>();
     impl->server = server;
+    impl->datagram = datagram;
     impl->ctx = SSL_CTX_new(method);
     if (impl->ctx == nullptr) throw_openssl_error("SSL_CTX_new");
     SSL_CTX_set_default_passwd_cb(impl->ctx, [](char*, int, int, void*) { return 0; });
-    const int version = min_version == tls_version::tls1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
+    int version = min_version == tls_version::tls1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
+    if (datagram) {
+        // OpenSSL 3.0 has no DTLS 1.3; DTLS 1.0 (TLS 1.1's counterpart) is as obsolete as TLS 1.1.
+        if (min_version != tls_version::tls1_2)
+            throw std::invalid_argument("cogent: DTLS contexts support DTLS 1.2 only (min_version tls1_2)");
+        version = DTLS1_2_VERSION;
+    }
     if (SSL_CTX_set_min_proto_version(impl->ctx, version) != 1)
         throw_openssl_error("SSL_CTX_set_min_proto_version");
     // Renegotiation (TLS 1.2) would let either side start a handshake in the middle of the
     // other's reads and writes; it is refused, as most of the web does.
     SSL_CTX_set_options(impl->ctx, SSL_OP_NO_RENEGOTIATION);
-    // Read whole records (and whatever follows) in one recv rather than header then body.
-    SSL_CTX_set_read_ahead(impl->ctx, 1);
+    // Read whole records (and whatever follows) in one recv rather than header then body. DTLS
+    // reads whole datagrams anyway.
+    if (!datagram) SSL_CTX_set_read_ahead(impl->ctx, 1);
     return impl;
+}
+
+// A datagram MTU cannot be smaller than the 576 bytes every IPv4 host must accept, nor larger
+// than what a UDP datagram can hold.
+std::size_t checked_mtu(std::size_t mtu) {
+    if (mtu < 576 || mtu > 65535) {
+        throw std::invalid_argument("cogent: datagram_mtu must be 576 to 65535 bytes, not " + std::to_string(mtu));
+    }
+    return mtu;
 }
 
 void use_certificate(SSL_CTX* ctx, const std::string& chain_file, const std::string& key_file) {
@@ -130,10 +149,8 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* out_size, const 
     return SSL_TLSEXT_ERR_OK;
 }
 
-}  // namespace
-
-tls_context tls_context::client(const tls_client_options& options) {
-    std::shared_ptr<impl> c = new_context(TLS_client_method(), false, options.min_version);
+// What client contexts of both kinds are made with.
+void configure_client(tls_context::impl* c, const tls_client_options& options) {
     if (options.verify_peer) {
         SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, nullptr);
         if (!options.ca_path.empty()) check_directory(options.ca_path);
@@ -158,15 +175,10 @@ tls_context tls_context::client(const tls_client_options& options) {
             throw_openssl_error("SSL_CTX_set_alpn_protos");
         }
     }
-    return tls_context(std::move(c));
 }
 
-tls_context tls_context::server(const tls_server_options& options) {
-    if (options.certificate_chain_file.empty() || options.private_key_file.empty()) {
-        throw std::invalid_argument(
-            "cogent: a TLS server needs a certificate chain file and a private key file");
-    }
-    std::shared_ptr<impl> c = new_context(TLS_server_method(), true, options.min_version);
+// What server contexts of both kinds are made with.
+void configure_server(const std::shared_ptr<tls_context::impl>& c, const tls_server_options& options) {
     use_certificate(c->ctx, options.certificate_chain_file, options.private_key_file);
     if (!options.client_ca_file.empty()) {
         const std::string& file = options.client_ca_file;
@@ -190,11 +202,54 @@ tls_context tls_context::server(const tls_server_options& options) {
         c->alpn_wire = alpn_wire(options.alpn_protocols);
         SSL_CTX_set_alpn_select_cb(c->ctx, select_alpn, c.get());
     }
+}
+
+void require_certificate(const tls_server_options& options) {
+    if (options.certificate_chain_file.empty() || options.private_key_file.empty()) {
+        throw std::invalid_argument(
+            "cogent: a TLS server needs a certificate chain file and a private key file");
+    }
+}
+
+}  // namespace
+
+tls_context tls_context::client(const tls_client_options& options) {
+    std::shared_ptr<impl> c = new_context(TLS_client_method(), false, false, options.min_version);
+    configure_client(c.get(), options);
+    return tls_context(std::move(c));
+}
+
+tls_context tls_context::server(const tls_server_options& options) {
+    require_certificate(options);
+    std::shared_ptr<impl> c = new_context(TLS_server_method(), true, false, options.min_version);
+    configure_server(c, options);
+    return tls_context(std::move(c));
+}
+
+tls_context tls_context::dtls_client(const tls_client_options& options) {
+    const std::size_t mtu = checked_mtu(options.datagram_mtu);
+    std::shared_ptr<impl> c = new_context(DTLS_client_method(), false, true, options.min_version);
+    c->datagram_mtu = mtu;
+    configure_client(c.get(), options);
+    return tls_context(std::move(c));
+}
+
+tls_context tls_context::dtls_server(const tls_server_options& options) {
+    require_certificate(options);
+    const std::size_t mtu = checked_mtu(options.datagram_mtu);
+    std::shared_ptr<impl> c = new_context(DTLS_server_method(), true, true, options.min_version);
+    c->datagram_mtu = mtu;
+    configure_server(c, options);
+    detail::install_dtls_cookie_callbacks(c->ctx);
     return tls_context(std::move(c));
 }
 
 bool tls_context::is_server() const noexcept {
     return impl_ != nullptr && impl_->server;
+}
+
+bool tls_context::is_datagram() const noexcept {
+    return impl_ != nullptr && impl_->datagram;
 }
 
 ssl_ctx_st* tls_context::native_handle() const noexcept {

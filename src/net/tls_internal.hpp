@@ -32,7 +32,9 @@ namespace cogent {
 struct tls_context::impl {
     SSL_CTX* ctx = nullptr;
     bool server = false;
-    std::string alpn_wire;  // server: the accepted ALPN protocols, in the wire format
+    bool datagram = false;          // DTLS (dtls_client, dtls_server)
+    std::size_t datagram_mtu = 0;   // DTLS: the path MTU its options gave
+    std::string alpn_wire;          // server: the accepted ALPN protocols, in the wire format
     impl() = default;
     impl(const impl&) = delete;
     impl& operator=(const impl&) = delete;

@@ -1,13 +1,10 @@
 // TLS streams: handshakes, reads, writes and shutdown, all through run_tls (tls_internal.hpp).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <openssl/x509v3.h>
-
 #include <algorithm>
 #include <stdexcept>
 
 #include "net/or_throw.hpp"
 #include "net/tls_internal.hpp"
+#include "net/tls_peer_name.hpp"
 
 namespace cogent {
 
@@ -20,19 +17,6 @@ namespace {
 // How much plaintext one write_some encrypts (four full records) before it waits for the kernel
 // to take the ciphertext: enough to amortise the sends, small enough to bound what is queued.
 constexpr std::size_t max_write_chunk = 64 * 1024;
-
-bool is_ip_address(const std::string& name) {
-    in_addr v4{};
-    in6_addr v6{};
-    return ::inet_pton(AF_INET, name.c_str(), &v4) == 1 || ::inet_pton(AF_INET6, name.c_str(), &v6) == 1;
-}
-
-// The name to send and verify: "example.com." is example.com, and "[::1]" is ::1.
-std::string normalized_host(std::string_view host) {
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    if (host.size() > 1 && host.back() == '.') host.remove_suffix(1);
-    return std::string(host);
-}
 
 std::unique_ptr<state> new_state(stream_socket&& transport, const std::shared_ptr<tls_context::impl>& context,
                                  std::error_code& ec) {
@@ -114,34 +98,17 @@ tls_stream tls_stream::connect(stream_socket&& transport, const tls_context& con
                                std::string_view host_name, duration timeout, std::error_code& ec) {
     const clock::time_point deadline = deadline_after(timeout);
     stream_socket owned(std::move(transport));  // consumed whatever happens, misuse included
-    if (!context || context.is_server()) {
+    if (!context || context.is_server() || context.is_datagram()) {
         throw std::invalid_argument(
-            "cogent: tls_stream::connect needs a client context (tls_context::client)");
+            "cogent: tls_stream::connect needs a TLS client context (tls_context::client)");
     }
-    const std::string name = normalized_host(host_name);
+    const std::string name = detail::normalized_tls_host(host_name);
     const bool verify = (SSL_CTX_get_verify_mode(context.impl_->ctx) & SSL_VERIFY_PEER) != 0;
-    // A name cut short at a NUL would be verified as the shorter name.
-    if (name.find('\0') != std::string::npos)
-        throw std::invalid_argument("cogent: a TLS host name cannot contain NUL");
-    if (verify && name.empty()) {
-        throw std::invalid_argument(
-            "cogent: tls_stream::connect needs the host name to verify the certificate against");
-    }
+    detail::check_tls_host(name, verify, "tls_stream::connect");
     std::unique_ptr<state> s = new_state(std::move(owned), context.impl_, ec);
     if (s == nullptr) return {};
     SSL_set_connect_state(s->ssl);
-    bool ok = true;
-    if (is_ip_address(name)) {
-        // SNI carries host names only; an address is checked against the certificate's IP entries.
-        if (verify) ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s->ssl), name.c_str()) == 1;
-    } else if (!name.empty()) {
-        ok = SSL_set_tlsext_host_name(s->ssl, name.c_str()) == 1;
-        if (ok && verify) {
-            SSL_set_hostflags(s->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-            ok = SSL_set1_host(s->ssl, name.c_str()) == 1;
-        }
-    }
-    if (!ok) {
+    if (!detail::set_tls_peer_name(s->ssl, name, verify)) {
         ec = detail::take_openssl_error();
         return {};
     }
@@ -161,9 +128,9 @@ tls_stream tls_stream::accept(stream_socket&& transport, const tls_context& cont
                               std::error_code& ec) {
     const clock::time_point deadline = deadline_after(timeout);
     stream_socket owned(std::move(transport));
-    if (!context.is_server()) {
+    if (!context.is_server() || context.is_datagram()) {
         throw std::invalid_argument(
-            "cogent: tls_stream::accept needs a server context (tls_context::server)");
+            "cogent: tls_stream::accept needs a TLS server context (tls_context::server)");
     }
     std::unique_ptr<state> s = new_state(std::move(owned), context.impl_, ec);
     if (s == nullptr) return {};

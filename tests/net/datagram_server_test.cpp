@@ -85,6 +85,7 @@ TEST_F(DatagramServer, AnOversizedDatagramIsReportedAndDropped) {
     EXPECT_EQ(got, "small");
     ASSERT_EQ(errors.entries.size(), 1u);
     EXPECT_NE(errors.message(0).find("longer than the allowed maximum"), std::string::npos) << errors.message(0);
+    EXPECT_EQ(server.dropped_count(), 1u);
     server.stop();
 }
 
