@@ -33,6 +33,7 @@
 
 // net layer: sockets, name resolution, TLS, servers
 #include "cogent/datagram_server.hpp"
+#include "cogent/dtls.hpp"
 #include "cogent/endpoint.hpp"
 #include "cogent/line_reader.hpp"
 #include "cogent/listener.hpp"
@@ -45,3 +46,7 @@
 #include "cogent/tls.hpp"
 #include "cogent/udp.hpp"
 #include "cogent/unix.hpp"
+
+// hooks: monkey patching (the interposers themselves are in cogent::hooks or libcogent_hooks.so;
+// the HTTP client, cogent/http.hpp, is left out so that only programs using it load libcurl)
+#include "cogent/monkey.hpp"
