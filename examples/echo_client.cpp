@@ -18,37 +18,9 @@
 
 #include <cogent/cogent.hpp>
 
-namespace {
+#include "python_repr.hpp"
 
-// Python's repr() of a bytes object: b'...', or b"..." when that needs fewer escapes.
-std::string python_bytes_repr(std::string_view data) {
-    const bool has_single = data.find('\'') != std::string_view::npos;
-    const bool has_double = data.find('"') != std::string_view::npos;
-    const char quote = has_single && !has_double ? '"' : '\'';
-    std::string out = "b";
-    out += quote;
-    for (unsigned char c : data) {
-        if (c == static_cast<unsigned char>(quote) || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c == '\t') {
-            out += "\\t";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c == '\r') {
-            out += "\\r";
-        } else if (c < 0x20 || c >= 0x7f) {
-            static const char hex[] = "0123456789abcdef";
-            out += "\\x";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    out += quote;
-    return out;
-}
+namespace {
 
 [[noreturn]] void usage(const std::string& complaint) {
     std::fprintf(stderr, "echo_client: %s\nusage: echo_client [--host HOST] [--port N] [--timeout SECONDS]\n",
@@ -95,12 +67,12 @@ int main(int argc, char** argv) {
             std::error_code ec;
             std::size_t got = s.read_exact(reply, timeout, ec);
             if (ec == cogent::net_errc::end_of_stream || ec == std::errc::connection_reset) {
-                std::cout << "Received " << python_bytes_repr(std::string_view(reply).substr(0, got)) << '\n'
+                std::cout << "Received " << cogent_examples::python_bytes_repr(std::string_view(reply).substr(0, got)) << '\n'
                           << "the server closed the connection\n";
                 return 1;
             }
             if (ec) cogent::detail::throw_net_error(ec, "cogent: reading the reply");
-            std::cout << "Received " << python_bytes_repr(reply) << '\n';
+            std::cout << "Received " << cogent_examples::python_bytes_repr(reply) << '\n';
         }
         std::cout << '\n';
     } catch (const std::exception& e) {

@@ -93,8 +93,8 @@ struct page_server::state {
             const bool keep_alive = request.keep_alive();
             std::string out = detail::format_head(response, keep_alive);
             if (request.method != "HEAD") out += response.body;
-            stream.write_all(out, io_timeout);
             responses.fetch_add(1, std::memory_order_relaxed);
+            stream.write_all(out, io_timeout);
             if (options.log) {
                 std::printf("page_server: %s %s -> %d (%zu bytes)\n", request.method.c_str(), request.target.c_str(),
                             response.status, response.body.size());

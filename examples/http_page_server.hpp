@@ -37,8 +37,8 @@ struct page_server_options {
     std::string host = "127.0.0.1";
     std::uint16_t port = 0;                 // 0: an ephemeral port (see port())
     std::chrono::milliseconds delay{0};     // before every response
-    cogent::tls_context tls;                // empty: plain HTTP; a server context: HTTPS
-    std::optional<cogent::backend_kind> backend;  // of the server's hub; unset: the default
+    cogent::tls_context tls{};              // empty: plain HTTP; a server context: HTTPS
+    std::optional<cogent::backend_kind> backend{};  // of the server's hub; unset: the default
     bool log = false;                       // one line per request on stdout
 };
 
@@ -58,7 +58,8 @@ public:
     std::uint16_t port() const noexcept;
     // "http://127.0.0.1:<port><path>", or https:// for a TLS server; an IPv6 host in brackets.
     std::string url(std::string_view path = "/") const;
-    // Responses sent, and connections accepted, since it started.
+    // Responses sent (counted as each starts to go out, so a client that has one has been
+    // counted), and connections accepted, since it started.
     std::size_t responses() const noexcept;
     std::size_t connections() const noexcept;
 

@@ -12,6 +12,8 @@ packages=(
   # networking: the resolver (c-ares) and TLS (OpenSSL; the tests make their certificates with
   # its library, the openssl command is for looking at them by hand)
   libc-ares-dev libssl-dev openssl
+  # the HTTP client (libcurl's multi interface) and the hooks' proof with unmodified libcurl
+  libcurl4-openssl-dev
   # benchmark peers and plots
   libboost-fiber-dev golang-go gnuplot-nox
   # echo benchmark peers: Asio (standalone) and gevent
