@@ -28,6 +28,7 @@
 #include <cogent/http.hpp>
 #include <cogent/monkey.hpp>
 
+#include "command_line.hpp"
 #include "http_page_server.hpp"
 #include "python_repr.hpp"
 
@@ -43,30 +44,16 @@ struct settings {
     std::vector<std::string> urls;
 };
 
-[[noreturn]] void usage(const std::string& complaint) {
-    std::fprintf(stderr,
-                 "fetch_pages: %s\nusage: fetch_pages [--patched] [--sequential] [--delay-ms N] "
-                 "[--timeout SECONDS] [URL ...]\n",
-                 complaint.c_str());
-    std::exit(2);
-}
-
-unsigned long number(const char* text, std::string_view option, unsigned long max) {
-    char* end = nullptr;
-    errno = 0;
-    unsigned long value = std::strtoul(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value > max) {
-        usage(std::string(option) + " needs a number up to " + std::to_string(max));
-    }
-    return value;
-}
+const cogent_examples::command_line arguments(
+    "fetch_pages",
+    "fetch_pages [--patched] [--sequential] [--delay-ms N] [--timeout SECONDS] [URL ...]");
 
 settings parse(int argc, char** argv) {
     settings s;
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
         auto value = [&]() -> const char* {
-            if (i + 1 >= argc) usage(std::string(arg) + " needs a value");
+            if (i + 1 >= argc) arguments.fail(std::string(arg) + " needs a value");
             return argv[++i];
         };
         if (arg == "--patched") {
@@ -74,11 +61,11 @@ settings parse(int argc, char** argv) {
         } else if (arg == "--sequential") {
             s.sequential = true;
         } else if (arg == "--delay-ms") {
-            s.delay = std::chrono::milliseconds(number(value(), arg, 60'000));
+            s.delay = std::chrono::milliseconds(arguments.number(value(), arg, 60'000));
         } else if (arg == "--timeout") {
-            s.timeout = std::chrono::seconds(number(value(), arg, 3600));
+            s.timeout = std::chrono::seconds(arguments.number(value(), arg, 3600));
         } else if (arg.starts_with("--")) {
-            usage("unknown option '" + std::string(arg) + "'");
+            arguments.fail("unknown option '" + std::string(arg) + "'");
         } else {
             s.urls.emplace_back(arg);
         }

@@ -9,7 +9,6 @@
 // 0), then serves until SIGINT or SIGTERM. Routes: see http_page_server.hpp.
 #include <signal.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -17,27 +16,15 @@
 
 #include <cogent/cogent.hpp>
 
+#include "command_line.hpp"
 #include "http_page_server.hpp"
 
 namespace {
 
-[[noreturn]] void usage(const std::string& complaint) {
-    std::fprintf(stderr,
-                 "page_server: %s\nusage: page_server [--port N] [--host ADDRESS] [--delay-ms N] "
-                 "[--backend select|poll|epoll|epoll_et|io_uring] [--tls-cert FILE --tls-key FILE] [--log]\n",
-                 complaint.c_str());
-    std::exit(2);
-}
-
-unsigned long number(const char* text, std::string_view option, unsigned long max) {
-    char* end = nullptr;
-    errno = 0;
-    unsigned long value = std::strtoul(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value > max) {
-        usage(std::string(option) + " needs a number up to " + std::to_string(max));
-    }
-    return value;
-}
+const cogent_examples::command_line arguments(
+    "page_server",
+    "page_server [--port N] [--host ADDRESS] [--delay-ms N] "
+    "[--backend select|poll|epoll|epoll_et|io_uring] [--tls-cert FILE --tls-key FILE] [--log]");
 
 }  // namespace
 
@@ -48,19 +35,19 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
         auto value = [&]() -> const char* {
-            if (i + 1 >= argc) usage(std::string(arg) + " needs a value");
+            if (i + 1 >= argc) arguments.fail(std::string(arg) + " needs a value");
             return argv[++i];
         };
         if (arg == "--port") {
-            options.port = static_cast<std::uint16_t>(number(value(), arg, 65535));
+            options.port = static_cast<std::uint16_t>(arguments.number(value(), arg, 65535));
         } else if (arg == "--host") {
             options.host = value();
         } else if (arg == "--delay-ms") {
-            options.delay = std::chrono::milliseconds(number(value(), arg, 600'000));
+            options.delay = std::chrono::milliseconds(arguments.number(value(), arg, 600'000));
         } else if (arg == "--backend") {
             const char* name = value();
             options.backend = cogent::parse_backend(name);
-            if (!options.backend) usage(std::string("unknown backend '") + name + "'");
+            if (!options.backend) arguments.fail(std::string("unknown backend '") + name + "'");
         } else if (arg == "--tls-cert") {
             certificate = value();
         } else if (arg == "--tls-key") {
@@ -68,10 +55,10 @@ int main(int argc, char** argv) {
         } else if (arg == "--log") {
             options.log = true;
         } else {
-            usage("unknown option '" + std::string(arg) + "'");
+            arguments.fail("unknown option '" + std::string(arg) + "'");
         }
     }
-    if (certificate.empty() != key.empty()) usage("--tls-cert and --tls-key go together");
+    if (certificate.empty() != key.empty()) arguments.fail("--tls-cert and --tls-key go together");
 
     // The server runs on a thread of its own; block the stop signals before it starts so that
     // only this thread's wait_signal receives them.

@@ -1,12 +1,11 @@
 // The DTLS client's messages: send, receive, shutdown and close, through drive_dtls
 // (dtls_socket_state.hpp).
-#include <openssl/x509.h>
-
 #include <algorithm>
 #include <stdexcept>
 
 #include "net/dtls_socket_state.hpp"
 #include "net/or_throw.hpp"
+#include "net/tls_session_facts.hpp"
 
 namespace cogent {
 
@@ -26,10 +25,6 @@ bool usable(const std::unique_ptr<state>& s, std::error_code& ec) {
     }
     ec = s->channel->failure;
     return !ec;
-}
-
-std::string or_empty(const char* text) {
-    return text != nullptr ? std::string(text) : std::string();
 }
 
 }  // namespace
@@ -141,38 +136,19 @@ endpoint dtls_socket::peer() const {
 }
 
 std::string dtls_socket::protocol_version() const {
-    return state_ != nullptr ? or_empty(SSL_get_version(state_->channel->ssl)) : std::string();
+    return state_ != nullptr ? detail::session_protocol_version(state_->channel->ssl) : std::string();
 }
 
 std::string dtls_socket::cipher() const {
-    if (state_ == nullptr) return {};
-    const SSL_CIPHER* c = SSL_get_current_cipher(state_->channel->ssl);
-    return c != nullptr ? or_empty(SSL_CIPHER_get_name(c)) : std::string();
+    return state_ != nullptr ? detail::session_cipher(state_->channel->ssl) : std::string();
 }
 
 std::string dtls_socket::alpn_protocol() const {
-    if (state_ == nullptr) return {};
-    const unsigned char* data = nullptr;
-    unsigned int size = 0;
-    SSL_get0_alpn_selected(state_->channel->ssl, &data, &size);
-    return data != nullptr ? std::string(reinterpret_cast<const char*>(data), size) : std::string();
+    return state_ != nullptr ? detail::session_alpn_protocol(state_->channel->ssl) : std::string();
 }
 
 std::string dtls_socket::peer_certificate_subject() const {
-    if (state_ == nullptr) return {};
-    const X509* certificate = SSL_get0_peer_certificate(state_->channel->ssl);
-    if (certificate == nullptr) return {};
-    ERR_clear_error();
-    std::unique_ptr<BIO, decltype(&BIO_free)> text(BIO_new(BIO_s_mem()), &BIO_free);
-    std::string subject;
-    if (text != nullptr &&
-        X509_NAME_print_ex(text.get(), X509_get_subject_name(certificate), 0, XN_FLAG_RFC2253) >= 0) {
-        char* data = nullptr;
-        const long size = BIO_get_mem_data(text.get(), &data);
-        if (data != nullptr && size > 0) subject.assign(data, static_cast<std::size_t>(size));
-    }
-    ERR_clear_error();  // nothing may be left behind for the next OpenSSL call on this thread
-    return subject;
+    return state_ != nullptr ? detail::session_peer_certificate_subject(state_->channel->ssl) : std::string();
 }
 
 ssl_st* dtls_socket::native_handle() const noexcept {

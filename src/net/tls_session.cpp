@@ -1,11 +1,9 @@
 // What a TLS stream's handshake settled, for the caller to look at; and tls_connect.
-#include <openssl/x509.h>
-
 #include <algorithm>
-#include <memory>
 
 #include "cogent/tcp.hpp"
 #include "net/tls_internal.hpp"
+#include "net/tls_session_facts.hpp"
 
 namespace cogent {
 namespace {
@@ -22,21 +20,15 @@ clock::time_point::duration remaining(clock::time_point deadline) {
 }  // namespace
 
 std::string tls_stream::protocol_version() const {
-    return state_ != nullptr ? or_empty(SSL_get_version(state_->ssl)) : std::string();
+    return state_ != nullptr ? detail::session_protocol_version(state_->ssl) : std::string();
 }
 
 std::string tls_stream::cipher() const {
-    if (state_ == nullptr) return {};
-    const SSL_CIPHER* c = SSL_get_current_cipher(state_->ssl);
-    return c != nullptr ? or_empty(SSL_CIPHER_get_name(c)) : std::string();
+    return state_ != nullptr ? detail::session_cipher(state_->ssl) : std::string();
 }
 
 std::string tls_stream::alpn_protocol() const {
-    if (state_ == nullptr) return {};
-    const unsigned char* data = nullptr;
-    unsigned int size = 0;
-    SSL_get0_alpn_selected(state_->ssl, &data, &size);
-    return data != nullptr ? std::string(reinterpret_cast<const char*>(data), size) : std::string();
+    return state_ != nullptr ? detail::session_alpn_protocol(state_->ssl) : std::string();
 }
 
 std::string tls_stream::server_name() const {
@@ -45,21 +37,7 @@ std::string tls_stream::server_name() const {
 }
 
 std::string tls_stream::peer_certificate_subject() const {
-    if (state_ == nullptr) return {};
-    const X509* certificate = SSL_get0_peer_certificate(state_->ssl);
-    if (certificate == nullptr) return {};
-    ERR_clear_error();
-    std::unique_ptr<BIO, decltype(&BIO_free)> text(BIO_new(BIO_s_mem()), &BIO_free);
-    std::string subject;
-    if (text != nullptr &&
-        X509_NAME_print_ex(text.get(), X509_get_subject_name(certificate), 0, XN_FLAG_RFC2253) >= 0) {
-        char* data = nullptr;
-        const long size = BIO_get_mem_data(text.get(), &data);
-        if (data != nullptr && size > 0) subject.assign(data, static_cast<std::size_t>(size));
-    }
-    // Nothing here may leave an error behind for the next OpenSSL call on this thread.
-    ERR_clear_error();
-    return subject;
+    return state_ != nullptr ? detail::session_peer_certificate_subject(state_->ssl) : std::string();
 }
 
 ssl_st* tls_stream::native_handle() const noexcept {
