@@ -41,12 +41,12 @@ private:
 };
 
 // A blocking TCP listener on 127.0.0.1 with a free port, made with socket/bind/listen.
-inline int posix_listener(std::uint16_t* port) {
+inline int posix_listener(std::uint16_t* port, int backlog = 128) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(fd, 128) != 0) {
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(fd, backlog) != 0) {
         ADD_FAILURE() << "listener: " << std::strerror(errno);
         return -1;
     }

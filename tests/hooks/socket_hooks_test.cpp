@@ -1,6 +1,7 @@
 // Blocking sockets in greenlets: they park instead of blocking the thread, with libc's results
 // and errno, and the user's O_NONBLOCK, FIONBIO, socket timeouts and dups honoured.
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "cogent/monkey.hpp"
 #include "cogent/sleep.hpp"
@@ -197,6 +199,52 @@ TEST_F(SocketHooks, ConnectAndAcceptParkAndReportLikeLibc) {
         EXPECT_EQ(posix_connect(port), -1);
         EXPECT_EQ(errno, ECONNREFUSED);
     });
+}
+
+TEST_F(SocketHooks, SoSndtimeoEndsAParkedConnectWithEinprogressAsTheKernelDoes) {
+    // A listener that never accepts, with a backlog of 0: once its queue holds a connection, the
+    // kernel drops further SYNs, so a new connect neither succeeds nor is refused.
+    std::uint16_t port = 0;
+    int listener = posix_listener(&port, 0);
+    ASSERT_GE(listener, 0);
+    std::vector<int> filling;
+    for (int i = 0; i < 3; ++i) {
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address.sin_port = htons(port);
+        ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+        filling.push_back(fd);
+    }
+    int ticks = 0;
+    cogent::run([&] {
+        cogent::sleep(100ms);  // the fillers' handshakes are done (or dropped)
+        auto ticker = cogent::spawn([&] {
+            for (;;) {
+                cogent::sleep(10ms);
+                ++ticks;
+            }
+        });
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        timeval timeout{0, 300'000};
+        ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout), 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address.sin_port = htons(port);
+        stopwatch clock;
+        errno = 0;
+        EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), -1);
+        EXPECT_EQ(errno, EINPROGRESS);
+        EXPECT_GE(clock.seconds(), 0.29);
+        EXPECT_LT(clock.seconds(), 5.0);
+        ticker.kill();
+        ::close(fd);
+    });
+    EXPECT_GE(ticks, 5);  // the hub turned while the connect waited
+    for (int fd : filling) ::close(fd);
+    ::close(listener);
 }
 
 TEST_F(SocketHooks, ABlockingSendOfMoreThanTheBuffersHoldSendsAll) {
