@@ -183,7 +183,7 @@ run_one() {
     # The keys hold slashes (msgs/s), so sed's expression is delimited by '|'.
     field() { printf '%s\n' "$line" | sed -n "s|.* $1=\\([^ ]*\\).*|\\1|p" | sed 's/us$//'; }
     echo "$name $c $(field msgs/s) $(field p50) $(field p99) $(field p999) $(field server_cpu_per_msg)" \
-        >>"$tmp/results"
+        "$(field server_kernel_per_msg)" >>"$tmp/results"
 }
 
 echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs," \
@@ -213,8 +213,8 @@ done
 # ---- The table -------------------------------------------------------------------------------
 
 echo
-echo "| server | C | msgs/s | p50 (µs) | p99 (µs) | p99.9 (µs) | server CPU (µs/msg) | CPU / Asio's |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| server | C | msgs/s | p50 (µs) | p99 (µs) | p99.9 (µs) | server CPU (µs/msg) | of it in the kernel | CPU / Asio's |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 # Times keep three significant digits or so: 1.52, 15.2, 152, 1520.
 awk '
     function us(v) {
@@ -228,14 +228,14 @@ awk '
             known = f[2] in asio && f[7] != "n/a" && asio[f[2]] > 0
             ratio = known ? sprintf("%.2f", f[7] / asio[f[2]]) : "n/a"
             if (!known) missing = missing " " f[1] "@C=" f[2]
-            printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[3],
-                us(f[4]), us(f[5]), us(f[6]), us(f[7]), ratio
+            printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[3],
+                us(f[4]), us(f[5]), us(f[6]), us(f[7]), us(f[8]), ratio
         }
         if (missing != "") print substr(missing, 2) >"/dev/stderr"
     }' "$tmp/results" 2>>"$tmp/missing"
 # A C at which Asio gave no result has no row at all to show it: every C asked for must have one.
 for c in $connections; do
-    if ! grep -q "^asio $c [^ ]* [^ ]* [^ ]* [^ ]* [0-9.][0-9.]*$" "$tmp/results"; then
+    if ! grep -q "^asio $c [^ ]* [^ ]* [^ ]* [^ ]* [0-9.][0-9.]* " "$tmp/results"; then
         echo "asio@C=$c" >>"$tmp/missing"
     fi
 done

@@ -84,8 +84,16 @@ std::int64_t now_ns() {
         .count();
 }
 
-// utime + stime of a whole process, in seconds; nothing if /proc/PID/stat cannot be read.
-std::optional<double> process_cpu_seconds(long pid) {
+// A whole process's CPU time in seconds: in user space (utime) and in the kernel on its behalf
+// (stime). The split shows how much of a server's cost per message any user-space change can reach.
+struct cpu_seconds {
+    double user = 0;
+    double system = 0;
+    double total() const { return user + system; }
+};
+
+// Nothing if /proc/PID/stat cannot be read.
+std::optional<cpu_seconds> process_cpu_seconds(long pid) {
     if (pid <= 0) return std::nullopt;
     std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
     std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
@@ -97,7 +105,8 @@ std::optional<double> process_cpu_seconds(long pid) {
     if (std::sscanf(stat.c_str() + close + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
                     &utime, &stime) != 2)
         return std::nullopt;
-    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+    return cpu_seconds{static_cast<double>(utime) / tick, static_cast<double>(stime) / tick};
 }
 
 double own_cpu_seconds() {
@@ -208,20 +217,23 @@ public:
         double window = static_cast<double>(end_ - begin_) / 1e9, msgs = static_cast<double>(sorted.size());
         std::string p50 = percentile(sorted, 0.5), p99 = percentile(sorted, 0.99);
         std::string p999 = percentile(sorted, 0.999);
-        double server = server_cpu0_ && server_cpu1_ ? *server_cpu1_ - *server_cpu0_ : -1;
+        const bool measured = server_cpu0_ && server_cpu1_;
+        double server = measured ? server_cpu1_->total() - server_cpu0_->total() : -1;
+        double server_kernel = measured ? server_cpu1_->system - server_cpu0_->system : -1;
         std::string per_msg = server >= 0 && msgs > 0 ? microseconds(server / msgs * 1e9) : "n/a";
+        std::string kernel_per_msg = server >= 0 && msgs > 0 ? microseconds(server_kernel / msgs * 1e9) : "n/a";
         std::string share = server >= 0 ? std::to_string(std::lround(100 * server / window)) + "%" : "n/a";
         // The shares of a core tell whether the server was saturated, and whether echo_load was.
         std::printf(
             "%d connections x %zu bytes, %.2f s: %.0f round trips (%.0f/s), latency p50 %s p99 %s p99.9 %s, "
-            "server CPU %s per message (%s of a core; echo_load %.0f%%)\n",
+            "server CPU %s per message (%s in the kernel; %s of a core; echo_load %.0f%%)\n",
             o_.connections, o_.size, window, msgs, msgs / window, p50.c_str(), p99.c_str(), p999.c_str(),
-            per_msg.c_str(), share.c_str(), 100 * (own_cpu1_ - own_cpu0_) / window);
+            per_msg.c_str(), kernel_per_msg.c_str(), share.c_str(), 100 * (own_cpu1_ - own_cpu0_) / window);
         std::printf(
             "echo_load: C=%d M=%zu msgs=%.0f msgs/s=%.0f p50=%s p99=%s p999=%s server_cpu_per_msg=%s "
-            "mismatches=%llu\n",
+            "server_kernel_per_msg=%s mismatches=%llu\n",
             o_.connections, o_.size, msgs, msgs / window, p50.c_str(), p99.c_str(), p999.c_str(),
-            per_msg.c_str(), static_cast<unsigned long long>(mismatches_));
+            per_msg.c_str(), kernel_per_msg.c_str(), static_cast<unsigned long long>(mismatches_));
         std::fflush(stdout);
         int status = 0;
         if (server < 0 && o_.server_pid > 0) {
@@ -302,7 +314,7 @@ private:
     int epfd_ = -1;
     std::vector<std::int64_t> latencies_;  // of the messages completed in the window, in ns
     std::int64_t begin_ = 0, end_ = 0;
-    std::optional<double> server_cpu0_, server_cpu1_;
+    std::optional<cpu_seconds> server_cpu0_, server_cpu1_;
     double own_cpu0_ = 0, own_cpu1_ = 0;
     std::uint64_t mismatches_ = 0;
 };
